@@ -4,6 +4,8 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
+
+	"github.com/go-jose/go-jose/v4"
 	"os"
 	"testing"
 )
@@ -93,3 +95,7 @@ func craft(header string, payload []byte, priv ed25519.PrivateKey) []byte {
 }
 
 func edPriv(k *PrivateKey) ed25519.PrivateKey { return k.jwk.Key.(ed25519.PrivateKey) }
+
+func jsonWebKey(pub any) jose.JSONWebKey { return jose.JSONWebKey{Key: pub} }
+
+func unmarshalLoose(b []byte, v any) error { return json.Unmarshal(b, v) }

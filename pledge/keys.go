@@ -155,15 +155,16 @@ func NewPublicKey(pub crypto.PublicKey) (*PublicKey, error) {
 // jwkMembers is every JWK member pakta reads. Anything else (x5c, key_ops,
 // oth, a typo) is an error: a key document must have one reading.
 type jwkMembers struct {
-	Kty string `json:"kty"`
-	Crv string `json:"crv,omitzero"`
-	X   string `json:"x,omitzero"`
-	Y   string `json:"y,omitzero"`
-	N   string `json:"n,omitzero"`
-	E   string `json:"e,omitzero"`
-	Kid string `json:"kid,omitzero"`
-	Alg string `json:"alg,omitzero"`
-	Use string `json:"use,omitzero"`
+	Kty string  `json:"kty"`
+	Crv string  `json:"crv,omitzero"`
+	X   string  `json:"x,omitzero"`
+	Y   string  `json:"y,omitzero"`
+	N   string  `json:"n,omitzero"`
+	E   string  `json:"e,omitzero"`
+	Kid string  `json:"kid,omitzero"`
+	Alg string  `json:"alg,omitzero"`
+	Use string  `json:"use,omitzero"`
+	K   *string `json:"k,omitzero"` // read only to refuse symmetric keys by name
 	// private members
 	D  *string `json:"d,omitzero"`
 	P  *string `json:"p,omitzero"`
