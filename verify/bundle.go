@@ -1,0 +1,205 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// MaxBundleSize is the largest bundle file ParseBundle reads, and Marshal
+// writes: far above a real bundle (two entries of at most 64 KiB and two
+// proofs), small enough that reading one is cheap.
+const MaxBundleSize = 1 << 20
+
+// ErrNotJSONObject is returned by ParseBundle when the input does not start,
+// after optional JSON whitespace, with '{': the input is not a bundle at all
+// (a wrong file was given), as opposed to a bundle that fails its checks.
+var ErrNotJSONObject = errors.New("verify: bundle: not a JSON object")
+
+// Bundle is the offline evidence for one entry (a .pakta.json file): the entry
+// bytes, its tlog-proof@v1 text, and the evidence binding the signer's key.
+type Bundle struct {
+	Entry []byte
+	Proof string
+	Key   KeyEvidence
+}
+
+// KeyEvidence binds the signer's key. Enrollment is nil for certificate-backed
+// signatures, whose chain travels in the JWS x5c header.
+type KeyEvidence struct {
+	Enrollment *EntryProof
+}
+
+// EntryProof is a logged entry with its tlog-proof@v1 text.
+type EntryProof struct {
+	Entry []byte
+	Proof string
+}
+
+// The wire form. Pointers tell a missing member from an empty one; member
+// order is the order pakta writes.
+type (
+	bundleJSON struct {
+		V     *int     `json:"v"`
+		Entry *string  `json:"entry"`
+		Proof *string  `json:"proof"`
+		Key   *keyJSON `json:"key"`
+	}
+	keyJSON struct {
+		Enrollment *entryProofJSON `json:"enrollment,omitzero"`
+	}
+	entryProofJSON struct {
+		Entry *string `json:"entry"`
+		Proof *string `json:"proof"`
+	}
+)
+
+// ParseBundle parses a bundle. Bundles are passed around and may be
+// reformatted, so any JSON whitespace and member order is accepted; anything
+// else loose is not: unknown, duplicate or missing members, null, v other than
+// 1, base64 other than canonical padded standard encoding, invalid UTF-8,
+// trailing data, more than MaxBundleSize bytes. The entries and proofs must
+// themselves parse (ParseEntry, ParseProof); no signature is checked.
+// Errors name the member, as in "verify: bundle: key.enrollment.entry: ...".
+// If the input is not a JSON object at all, the error wraps ErrNotJSONObject.
+func ParseBundle(b []byte) (*Bundle, error) {
+	if i := bytes.IndexFunc(b, func(r rune) bool { return !isJSONSpace(r) }); i < 0 || b[i] != '{' {
+		return nil, ErrNotJSONObject
+	}
+	bundle, err := parseBundle(b)
+	if err != nil {
+		return nil, fmt.Errorf("verify: bundle: %w", err)
+	}
+	return bundle, nil
+}
+
+func isJSONSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
+
+func parseBundle(b []byte) (*Bundle, error) {
+	if len(b) > MaxBundleSize {
+		return nil, fmt.Errorf("%d bytes, more than %d", len(b), MaxBundleSize)
+	}
+	if err := checkJSONSyntax(b); err != nil {
+		return nil, err
+	}
+	var j bundleJSON
+	if err := json.Unmarshal(b, &j, json.RejectUnknownMembers(true)); err != nil {
+		return nil, err
+	}
+	switch {
+	case j.V == nil:
+		return nil, errors.New("v: missing")
+	case *j.V != 1:
+		return nil, fmt.Errorf("v: unsupported version %d, want 1", *j.V)
+	case j.Key == nil:
+		return nil, errors.New("key: missing")
+	}
+	ep, err := decodeEntryProof("", j.Entry, j.Proof)
+	if err != nil {
+		return nil, err
+	}
+	bundle := &Bundle{Entry: ep.Entry, Proof: ep.Proof}
+	if e := j.Key.Enrollment; e != nil {
+		ep, err := decodeEntryProof("key.enrollment.", e.Entry, e.Proof)
+		if err != nil {
+			return nil, err
+		}
+		bundle.Key.Enrollment = &ep
+	}
+	return bundle, nil
+}
+
+// checkJSONSyntax reads every token, which rejects invalid JSON, invalid
+// UTF-8, duplicate member names and trailing data, and also null: no member of
+// a bundle may be null, and a null would otherwise read as a missing member.
+func checkJSONSyntax(b []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.ReadToken()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if tok.Kind() == 'n' {
+			return fmt.Errorf("%s: null is not allowed", memberName(dec.StackPointer()))
+		}
+	}
+}
+
+// memberName turns a JSON pointer such as /key/enrollment into key.enrollment.
+func memberName(p jsontext.Pointer) string {
+	return abbrev(strings.ReplaceAll(strings.TrimPrefix(string(p), "/"), "/", "."))
+}
+
+// decodeEntryProof decodes and checks one entry and its proof; prefix names
+// the enclosing member in errors.
+func decodeEntryProof(prefix string, entry, proof *string) (EntryProof, error) {
+	if entry == nil {
+		return EntryProof{}, fmt.Errorf("%sentry: missing", prefix)
+	}
+	if proof == nil {
+		return EntryProof{}, fmt.Errorf("%sproof: missing", prefix)
+	}
+	b, err := decodeBase64(*entry)
+	if err != nil {
+		return EntryProof{}, fmt.Errorf("%sentry: %w", prefix, err)
+	}
+	ep := EntryProof{Entry: b, Proof: *proof}
+	if err := ep.check(prefix); err != nil {
+		return EntryProof{}, err
+	}
+	return ep, nil
+}
+
+// check requires a well-formed entry and proof, naming the member on error.
+func (ep EntryProof) check(prefix string) error {
+	if _, err := parseEntry(ep.Entry); err != nil {
+		return fmt.Errorf("%sentry: %w", prefix, err)
+	}
+	if _, err := parseProof([]byte(ep.Proof)); err != nil {
+		return fmt.Errorf("%sproof: %w", prefix, err)
+	}
+	return nil
+}
+
+// Marshal returns the bundle as pakta writes it: compact JSON, members in the
+// order v, entry, proof, key. It refuses a bundle ParseBundle would reject, so
+// pakta never hands out evidence its own verifier cannot read.
+func (b *Bundle) Marshal() ([]byte, error) {
+	out, err := b.marshal()
+	if err != nil {
+		return nil, fmt.Errorf("verify: bundle: %w", err)
+	}
+	return out, nil
+}
+
+func (b *Bundle) marshal() ([]byte, error) {
+	if err := (EntryProof{Entry: b.Entry, Proof: b.Proof}).check(""); err != nil {
+		return nil, err
+	}
+	v, entry, proof := 1, base64.StdEncoding.EncodeToString(b.Entry), b.Proof
+	j := bundleJSON{V: &v, Entry: &entry, Proof: &proof, Key: &keyJSON{}}
+	if e := b.Key.Enrollment; e != nil {
+		if err := e.check("key.enrollment."); err != nil {
+			return nil, err
+		}
+		entry, proof := base64.StdEncoding.EncodeToString(e.Entry), e.Proof
+		j.Key.Enrollment = &entryProofJSON{Entry: &entry, Proof: &proof}
+	}
+	out, err := json.Marshal(j)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > MaxBundleSize {
+		return nil, fmt.Errorf("%d bytes, more than %d", len(out), MaxBundleSize)
+	}
+	return out, nil
+}
