@@ -7,13 +7,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // testBundle returns a real bundle: the entry at index 7 and the enrollment at
 // index 2 of a 10-entry log, both proved under the same signed checkpoint.
-func testBundle(t *testing.T) (*Bundle, *testLog) {
+func testBundle(t *testing.T) (*Bundle, note.Verifier) {
 	t.Helper()
-	signer, _ := newTestKey(t, testOrigin)
+	signer, verifier := newTestKey(t, testOrigin)
 	l := newTestLog(t, 10)
 	signed := l.signedCheckpoint(t, signer)
 	return &Bundle{
@@ -23,11 +25,11 @@ func testBundle(t *testing.T) (*Bundle, *testLog) {
 			Entry: l.entries[2],
 			Proof: string(l.proof(t, 2, signed).Marshal()),
 		}},
-	}, l
+	}, verifier
 }
 
 func TestBundleMarshal(t *testing.T) {
-	b, _ := testBundle(t)
+	b, verifier := testBundle(t)
 	got, err := b.Marshal()
 	if err != nil {
 		t.Fatalf("Marshal: %v", err)
@@ -48,6 +50,16 @@ func TestBundleMarshal(t *testing.T) {
 	again, err := parsed.Marshal()
 	if err != nil || !bytes.Equal(again, got) {
 		t.Fatalf("Marshal(ParseBundle(Marshal(b))) differs: %v\n%s", err, again)
+	}
+	// The evidence it carries verifies.
+	for _, ep := range []EntryProof{{parsed.Entry, parsed.Proof}, *parsed.Key.Enrollment} {
+		p, err := ParseProof([]byte(ep.Proof))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Verify(ep.Entry, testOrigin, verifier); err != nil {
+			t.Fatalf("Verify: %v", err)
+		}
 	}
 }
 
