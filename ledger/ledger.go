@@ -1,0 +1,580 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/transparency-dev/merkle/compact"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/internal/store/pebblestore"
+	"github.com/pakta-id/pakta/pledge"
+	"github.com/pakta-id/pakta/verify"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultMaxBatch   = 1024
+	DefaultMaxDelay   = 2 * time.Millisecond
+	DefaultMaxPending = 16384
+	DefaultCacheRows  = 4096 // full hash rows of 8 KiB kept for proofs: 32 MiB
+)
+
+// Config configures a log. Signer and Policy are required; every other zero
+// value means the documented default.
+type Config struct {
+	// Signer signs checkpoints; its name is the log's origin and must equal
+	// Policy.Origin, and Policy.LogKey must be its verifier key.
+	Signer note.Signer
+	// Policy says which registrars, roots and algorithms the log trusts and
+	// how old a signature may be.
+	Policy *verify.Policy
+	// Clock gives logged_at; nil means time.Now.
+	Clock func() time.Time
+	// Logger receives the log's events; nil discards them.
+	Logger *slog.Logger
+	// MaxBatch is the most entries one commit holds; 0 means DefaultMaxBatch.
+	MaxBatch int
+	// MaxDelay is how long the sequencer waits to fill a batch after the
+	// first submission arrives; 0 means DefaultMaxDelay.
+	MaxDelay time.Duration
+	// MaxPending is how many verified submissions may wait for the
+	// sequencer before Append pushes back; 0 means DefaultMaxPending.
+	MaxPending int
+	// CacheSize is the storage engine's block cache in bytes; 0 means its
+	// default (256 MiB).
+	CacheSize int64
+	// CacheRows is how many full hash rows are kept in memory for proofs;
+	// 0 means DefaultCacheRows.
+	CacheRows int
+
+	// afterCommit, when set (tests only), runs between a batch's commit and
+	// its checkpoint; an error aborts as a crash there would.
+	afterCommit func() error
+}
+
+// Log is an open transparency log. Its methods are safe for concurrent use.
+type Log struct {
+	cfg    Config
+	origin string
+	st     store.Store
+	log    *slog.Logger
+	nodes  *nodes
+	keys   sync.Map // kid → *pledge.PublicKey, for enrolled keys (immutable)
+
+	queue   chan *request
+	closing chan struct{}
+	done    chan struct{}
+	mu      sync.RWMutex // held for reading while enqueuing, for writing by Close
+	closed  bool
+	pending atomic.Int64
+
+	tree   *tree                      // owned by the sequencer goroutine
+	latest atomic.Pointer[signedTree] // the latest checkpoint
+	failed atomic.Pointer[error]      // a storage failure that stopped the sequencer
+
+	stats Stats
+}
+
+// signedTree is a checkpoint the log has signed and stored.
+type signedTree struct {
+	size   uint64
+	root   []byte
+	signed []byte
+}
+
+type request struct {
+	raw  []byte
+	v    *pledge.Verified
+	done chan result
+}
+
+type result struct {
+	res Result
+	err error
+}
+
+// Result is where an appended statement is in the log.
+type Result struct {
+	Index     uint64
+	Duplicate bool // it was already logged: Index is the earlier entry
+	LoggedAt  time.Time
+}
+
+// Open opens the log in dir, creating it if it does not exist. It checks
+// that the stored checkpoint agrees with the stored tree, signs a new one if
+// the process died between a commit and its checkpoint, and refuses to open
+// a log whose stored checkpoint contradicts its tree (a fork).
+func Open(ctx context.Context, dir string, cfg Config) (*Log, error) {
+	if cfg.Signer == nil || cfg.Policy == nil {
+		return nil, errors.New("ledger: Config.Signer and Config.Policy are required")
+	}
+	if cfg.Signer.Name() != cfg.Policy.Origin {
+		return nil, fmt.Errorf("ledger: the checkpoint key is named %q but the policy's origin is %q", cfg.Signer.Name(), cfg.Policy.Origin)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.MaxDelay <= 0 {
+		cfg.MaxDelay = DefaultMaxDelay
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = DefaultMaxPending
+	}
+	if cfg.CacheRows <= 0 {
+		cfg.CacheRows = DefaultCacheRows
+	}
+	st, err := pebblestore.Open(ctx, dir, pebblestore.Options{Logger: cfg.Logger, CacheSize: cfg.CacheSize})
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, fmt.Errorf("ledger: %s is in use by another process (a running server?): %w", dir, err)
+		}
+		return nil, fmt.Errorf("ledger: opening %s: %w", dir, err)
+	}
+	l, err := open(ctx, st, cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+func open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
+	l := &Log{
+		cfg:     cfg,
+		origin:  cfg.Signer.Name(),
+		st:      st,
+		log:     cfg.Logger,
+		nodes:   newNodes(st, cfg.CacheRows),
+		queue:   make(chan *request, cfg.MaxPending),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	size, state, err := st.State(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: reading the tree state: %w", err)
+	}
+	if l.tree, err = decodeTree(state, size); err != nil {
+		return nil, err
+	}
+	if err := l.tree.loadEdges(ctx, st); err != nil {
+		return nil, err
+	}
+	if err := l.recoverCheckpoint(ctx); err != nil {
+		return nil, err
+	}
+	go l.sequence()
+	return l, nil
+}
+
+// recoverCheckpoint makes sure a checkpoint for the committed tree exists and
+// that the latest stored one is consistent with the tree.
+func (l *Log) recoverCheckpoint(ctx context.Context) error {
+	root, err := l.tree.root()
+	if err != nil {
+		return err
+	}
+	size := l.tree.size()
+	cpSize, signed, err := l.st.LatestCheckpoint(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if size != 0 {
+			l.log.Warn("no checkpoint stored for a non-empty tree: signing one", "size", size)
+		}
+	case err != nil:
+		return fmt.Errorf("ledger: reading the latest checkpoint: %w", err)
+	default:
+		cp, _, err := verify.OpenCheckpoint(signed, l.origin, l.cfg.Policy.Verifier())
+		if err != nil {
+			return fmt.Errorf("ledger: the stored checkpoint at size %d does not verify with the policy's log key: %w", cpSize, err)
+		}
+		if cp.Size != cpSize {
+			return fmt.Errorf("ledger: the checkpoint stored for size %d says size %d", cpSize, cp.Size)
+		}
+		var want []byte
+		if cpSize == size {
+			want = root
+		} else {
+			want, err = l.rootAt(ctx, cpSize)
+			if err != nil {
+				return err
+			}
+		}
+		if !bytes.Equal(cp.Root[:], want) {
+			return fmt.Errorf("ledger: the checkpoint for size %d has root %x, but the stored tree has %x there: refusing to sign a fork", cpSize, cp.Root, want)
+		}
+		if cpSize == size {
+			l.latest.Store(&signedTree{size: size, root: root, signed: signed})
+			return nil
+		}
+		l.log.Warn("the last batch was committed but not checkpointed (the process stopped in between): signing now", "checkpoint", cpSize, "size", size)
+	}
+	return l.signCheckpoint(ctx, size, root)
+}
+
+// rootAt computes the root of the tree at an earlier size from stored nodes.
+func (l *Log) rootAt(ctx context.Context, size uint64) ([]byte, error) {
+	if size == 0 {
+		return hasher.EmptyRoot(), nil
+	}
+	// The root of a tree of size n is the compact range [0, n) folded.
+	var hs [][]byte
+	for _, id := range compact.RangeNodes(0, size, nil) {
+		h, err := l.nodes.hash(ctx, id, l.tree.size())
+		if err != nil {
+			return nil, err
+		}
+		hs = append(hs, h)
+	}
+	rng, err := rangeFactory.NewRange(0, size, hs)
+	if err != nil {
+		return nil, err
+	}
+	return rng.GetRootHash(nil)
+}
+
+func (l *Log) signCheckpoint(ctx context.Context, size uint64, root []byte) error {
+	cp := verify.Checkpoint{Origin: l.origin, Size: size}
+	copy(cp.Root[:], root)
+	signed, err := verify.SignCheckpoint(cp, l.cfg.Signer)
+	if err != nil {
+		return fmt.Errorf("ledger: signing the checkpoint for size %d: %w", size, err)
+	}
+	if err := l.st.PutCheckpoint(ctx, size, signed); err != nil {
+		return fmt.Errorf("ledger: storing the checkpoint for size %d: %w", size, err)
+	}
+	l.latest.Store(&signedTree{size: size, root: root, signed: signed})
+	return nil
+}
+
+// Origin is the log's name, the first line of its checkpoints.
+func (l *Log) Origin() string { return l.origin }
+
+// Policy is the trust policy the log applies.
+func (l *Log) Policy() *verify.Policy { return l.cfg.Policy }
+
+// Checkpoint returns the latest signed checkpoint and its tree size.
+func (l *Log) Checkpoint() (signed []byte, size uint64) {
+	t := l.latest.Load()
+	return bytes.Clone(t.signed), t.size
+}
+
+// Close stops accepting submissions, sequences those already accepted,
+// and closes the storage. Appends still waiting get their result.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.closing)
+	l.mu.Unlock()
+	<-l.done
+	return l.st.Close()
+}
+
+// resolver finds the public key a signature names: a registrar of the
+// policy, or a key enrolled in the log (committed). A key whose enrollment
+// is still being sequenced is not found: submit a pledge after its key's
+// enrollment has been acknowledged.
+type resolver struct{ l *Log }
+
+func (r resolver) ResolveKey(kid string) (*pledge.PublicKey, error) {
+	if k, ok := r.l.cfg.Policy.RegistrarKeys().Lookup(kid); ok {
+		return k, nil
+	}
+	if k, ok := r.l.keys.Load(kid); ok {
+		return k.(*pledge.PublicKey), nil
+	}
+	b, err := r.l.st.Get(context.Background(), keyKey(kid))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("key %s is neither enrolled in this log nor a registrar's: %w", kid, pledge.ErrUnknownKey)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec, err := decodeKeyRecord(b)
+	if err != nil {
+		return nil, err
+	}
+	k, err := pledge.ParsePublicKey(rec.JWK)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: stored key %s: %w", kid, err)
+	}
+	r.l.keys.Store(kid, k)
+	return k, nil
+}
+
+// verifyOptions is how the log checks signatures: the policy's algorithms
+// and roots, and keys from the policy or the log.
+func (l *Log) verifyOptions() pledge.VerifyOptions {
+	return pledge.VerifyOptions{Keys: resolver{l}, Algorithms: l.cfg.Policy.Algorithms, Roots: l.cfg.Policy.RootPool()}
+}
+
+// Append submits one JWS (compact or JSON serialization, exactly as it will
+// be logged) and returns once it is durable and covered by a signed
+// checkpoint, or refused. Signatures are checked in the caller's goroutine,
+// so many concurrent callers use every core; the sequencer then applies the
+// log's rules in order and commits many entries with one sync.
+//
+// Refusals wrap ErrInvalid, ErrForbidden or pledge.ErrTooLarge, or are a
+// *ConflictError; a full queue is a *PushbackError. The same JWS submitted
+// again (or the same statement re-signed) returns the earlier entry with
+// Duplicate set.
+func (l *Log) Append(ctx context.Context, jws []byte) (Result, error) {
+	if len(jws) > pledge.MaxJWSSize {
+		return Result{}, fmt.Errorf("ledger: %w", fmt.Errorf("JWS of %d bytes is over the %d-byte limit: %w", len(jws), pledge.MaxJWSSize, pledge.ErrTooLarge))
+	}
+	// Fast path for a resubmission: no need to check signatures again.
+	if b, err := l.st.Get(ctx, hashKey(rowDedupJWS, jws)); err == nil {
+		if i, err := parseIndex(b); err == nil {
+			return Result{Index: i, Duplicate: true}, nil
+		}
+	}
+	v, err := pledge.Verify(jws, l.verifyOptions())
+	if err != nil {
+		switch {
+		case errors.Is(err, pledge.ErrTooLarge):
+			return Result{}, fmt.Errorf("ledger: %w", err)
+		case errors.Is(err, pledge.ErrUnknownKey):
+			return Result{}, fmt.Errorf("%w: %w", ErrForbidden, err)
+		}
+		return Result{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return l.enqueue(ctx, &request{raw: bytes.Clone(jws), v: v, done: make(chan result, 1)})
+}
+
+func (l *Log) enqueue(ctx context.Context, r *request) (Result, error) {
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return Result{}, ErrClosed
+	}
+	select {
+	case l.queue <- r:
+		l.pending.Add(1)
+		l.mu.RUnlock()
+	default:
+		l.mu.RUnlock()
+		l.stats.pushback.Add(1)
+		return Result{}, &PushbackError{RetryAfter: time.Second, Pending: len(l.queue)}
+	}
+	select {
+	case res := <-r.done:
+		return res.res, res.err
+	case <-ctx.Done():
+		// The entry may still be logged; a resubmission finds it.
+		return Result{}, fmt.Errorf("ledger: waiting for the append: %w", ctx.Err())
+	}
+}
+
+// sequence is the single writer: it collects batches, applies the rules in
+// order, commits, signs a checkpoint and answers every caller.
+func (l *Log) sequence() {
+	defer close(l.done)
+	batch := make([]*request, 0, l.cfg.MaxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-l.queue:
+			batch = append(batch, r)
+		case <-l.closing:
+			// Drain what was accepted before Close.
+			for {
+				select {
+				case r := <-l.queue:
+					batch = append(batch, r)
+					if len(batch) == l.cfg.MaxBatch {
+						l.process(batch)
+						batch = batch[:0]
+					}
+				default:
+					if len(batch) > 0 {
+						l.process(batch)
+					}
+					return
+				}
+			}
+		}
+		timer.Reset(l.cfg.MaxDelay)
+	fill:
+		for len(batch) < l.cfg.MaxBatch {
+			select {
+			case r := <-l.queue:
+				batch = append(batch, r)
+			case <-timer.C:
+				break fill
+			case <-l.closing:
+				break fill
+			}
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		l.process(batch)
+	}
+}
+
+// process sequences one batch. Callers whose statements are refused get
+// their own error; batch-mates are unaffected. If the commit fails, every
+// caller in the batch gets the error and the tree is reloaded from storage.
+func (l *Log) process(batch []*request) {
+	l.pending.Add(-int64(len(batch)))
+	if errp := l.failed.Load(); errp != nil {
+		for _, r := range batch {
+			r.done <- result{err: *errp}
+		}
+		return
+	}
+	ctx := context.Background()
+	start := time.Now()
+	now := l.cfg.Clock().UTC().Truncate(time.Millisecond)
+	if ms := now.UnixMilli(); ms < l.tree.lastLoggedAt {
+		now = time.UnixMilli(l.tree.lastLoggedAt).UTC() // logged_at never decreases
+	}
+	from := l.tree.size()
+	ov := &overlay{st: l.st, rows: make(map[string][]byte)}
+	b := &store.Batch{From: from}
+	var leaves [][]byte
+	results := make([]result, len(batch))
+	accepted := make([]int, 0, len(batch))
+	for i, r := range batch {
+		index := from + uint64(len(b.Entries))
+		out, err := accept(ctx, ov, l.cfg.Policy, r.raw, r.v, index, now)
+		if err != nil {
+			results[i] = result{err: err}
+			continue
+		}
+		if out.duplicate {
+			results[i] = result{res: Result{Index: out.index, Duplicate: true}}
+			continue
+		}
+		entry, err := verify.MarshalEntry(verify.Entry{LoggedAt: now, JWS: r.raw})
+		if err != nil {
+			results[i] = result{err: fmt.Errorf("%w: %w", ErrInvalid, err)}
+			continue
+		}
+		ov.put(out.rows)
+		b.Rows = append(b.Rows, out.rows...)
+		b.Entries = append(b.Entries, entry)
+		h := verify.LeafHash(entry)
+		leaves = append(leaves, h[:])
+		results[i] = result{res: Result{Index: index, LoggedAt: now}}
+		accepted = append(accepted, i)
+	}
+	if len(b.Entries) > 0 {
+		if err := l.commit(ctx, b, leaves, now); err != nil {
+			l.log.Error("commit failed", "from", from, "entries", len(b.Entries), "err", err)
+			for _, i := range accepted {
+				results[i] = result{err: err}
+			}
+		}
+	}
+	l.stats.observe(len(batch), len(b.Entries), time.Since(start))
+	for i, r := range batch {
+		r.done <- results[i]
+	}
+}
+
+func (l *Log) commit(ctx context.Context, b *store.Batch, leaves [][]byte, now time.Time) error {
+	tiles, err := l.tree.appendLeaves(leaves)
+	if err != nil {
+		return l.fail(err)
+	}
+	l.tree.lastLoggedAt = now.UnixMilli()
+	b.Tiles, b.State = tiles, l.tree.encode()
+	if err := l.st.Commit(ctx, b); err != nil {
+		// Nothing was written (Commit is all or nothing): forget the batch.
+		if rerr := l.reload(ctx); rerr != nil {
+			return l.fail(fmt.Errorf("ledger: commit failed (%w) and reloading the tree failed: %w", err, rerr))
+		}
+		return fmt.Errorf("ledger: committing entries %d to %d: %w", b.From, b.Size()-1, err)
+	}
+	if l.cfg.afterCommit != nil {
+		if err := l.cfg.afterCommit(); err != nil {
+			return l.fail(err)
+		}
+	}
+	root, err := l.tree.root()
+	if err != nil {
+		return l.fail(err)
+	}
+	if err := l.signCheckpoint(ctx, l.tree.size(), root); err != nil {
+		// The entries are durable but not covered by a checkpoint: stop
+		// sequencing; reopening the log signs it.
+		return l.fail(err)
+	}
+	return nil
+}
+
+// fail stops the sequencer for good after a failure it cannot undo.
+func (l *Log) fail(err error) error {
+	l.failed.CompareAndSwap(nil, &err)
+	return err
+}
+
+func (l *Log) reload(ctx context.Context) error {
+	size, state, err := l.st.State(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := decodeTree(state, size)
+	if err != nil {
+		return err
+	}
+	if err := t.loadEdges(ctx, l.st); err != nil {
+		return err
+	}
+	l.tree = t
+	return nil
+}
+
+// Stats are counters of the sequencer, for metrics.
+type Stats struct {
+	batches, submitted, appended, pushback atomic.Int64
+	nanos                                  atomic.Int64
+}
+
+func (s *Stats) observe(submitted, appended int, d time.Duration) {
+	s.batches.Add(1)
+	s.submitted.Add(int64(submitted))
+	s.appended.Add(int64(appended))
+	s.nanos.Add(int64(d))
+}
+
+// StatsSnapshot is a copy of the counters.
+type StatsSnapshot struct {
+	Batches, Submitted, Appended, Pushback int64
+	BatchTime                              time.Duration
+	Pending                                int64
+	Size                                   uint64
+}
+
+// Stats returns the sequencer's counters.
+func (l *Log) Stats() StatsSnapshot {
+	return StatsSnapshot{
+		Batches: l.stats.batches.Load(), Submitted: l.stats.submitted.Load(), Appended: l.stats.appended.Load(),
+		Pushback: l.stats.pushback.Load(), BatchTime: time.Duration(l.stats.nanos.Load()),
+		Pending: l.pending.Load(), Size: l.latest.Load().size,
+	}
+}

@@ -1,0 +1,194 @@
+package ledger
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/pledge"
+	"github.com/pakta-id/pakta/verify"
+)
+
+// ErrNotFound: no entry at that index (past the end of the log), or no such
+// tile. HTTP 404.
+var ErrNotFound = errors.New("ledger: not found")
+
+func notFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	return err
+}
+
+// Entry returns the bytes of entry index, exactly as logged.
+func (l *Log) Entry(ctx context.Context, index uint64) ([]byte, error) {
+	if _, size := l.Checkpoint(); index >= size {
+		return nil, fmt.Errorf("%w: entry %d: the log has %d entries", ErrNotFound, index, size)
+	}
+	b, err := l.st.Entry(ctx, index)
+	return b, notFound(err)
+}
+
+// InclusionProof is the audit path of entry index in the tree of size.
+func (l *Log) InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error) {
+	if _, latest := l.Checkpoint(); size > latest || index >= size {
+		return nil, fmt.Errorf("%w: inclusion of %d in a tree of %d (the log has %d)", ErrInvalid, index, size, latest)
+	}
+	return l.nodes.inclusion(ctx, index, size)
+}
+
+// ConsistencyProof proves that the tree of size from is a prefix of the tree
+// of size to; 0 < from ≤ to ≤ the latest checkpoint's size.
+func (l *Log) ConsistencyProof(ctx context.Context, from, to uint64) ([][]byte, error) {
+	if _, latest := l.Checkpoint(); from == 0 || from > to || to > latest {
+		return nil, fmt.Errorf("%w: consistency from %d to %d needs 0 < from ≤ to ≤ %d", ErrInvalid, from, to, latest)
+	}
+	return l.nodes.consistency(ctx, from, to)
+}
+
+// proofText is the C2SP tlog-proof of entry index against a checkpoint.
+func (l *Log) proofText(ctx context.Context, index uint64, cp *signedTree) (string, error) {
+	path, err := l.nodes.inclusion(ctx, index, cp.size)
+	if err != nil {
+		return "", err
+	}
+	p := verify.Proof{Index: index, Checkpoint: cp.signed, Hashes: make([][32]byte, len(path))}
+	for i, h := range path {
+		copy(p.Hashes[i][:], h)
+	}
+	return string(p.Marshal()), nil
+}
+
+// Bundle builds the offline evidence for entry index against the latest
+// checkpoint: the entry, its inclusion proof and, for a pledge signed with
+// an enrolled key, the enrollment and its proof under the same checkpoint.
+func (l *Log) Bundle(ctx context.Context, index uint64) (*verify.Bundle, error) {
+	cp := l.latest.Load()
+	if index >= cp.size {
+		return nil, fmt.Errorf("%w: entry %d: the log has %d entries", ErrNotFound, index, cp.size)
+	}
+	entry, err := l.st.Entry(ctx, index)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	proofText, err := l.proofText(ctx, index, cp)
+	if err != nil {
+		return nil, err
+	}
+	b := &verify.Bundle{Entry: entry, Proof: proofText}
+	mb, err := l.st.Get(ctx, metaKey(index))
+	if err != nil {
+		return nil, fmt.Errorf("ledger: entry %d has no meta row: %w", index, err)
+	}
+	m, err := decodeMeta(mb)
+	if err != nil {
+		return nil, err
+	}
+	if m.HasEnroll {
+		e, err := l.st.Entry(ctx, m.Enrollment)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: enrollment %d of entry %d: %w", m.Enrollment, index, err)
+		}
+		ep, err := l.proofText(ctx, m.Enrollment, cp)
+		if err != nil {
+			return nil, err
+		}
+		b.Key.Enrollment = &verify.EntryProof{Entry: e, Proof: ep}
+	}
+	return b, nil
+}
+
+// Pledges returns the indexes of every pledge by the person (scheme, id)
+// dated date (the pledge's own "date", YYYY-MM-DD), in log order. The
+// identifier is checked for form first (ErrInvalid).
+func (l *Log) Pledges(ctx context.Context, scheme, id, date string) ([]uint64, error) {
+	if err := pledge.ValidateID(scheme, id, "", zeroTime); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if !validDate(date) {
+		return nil, fmt.Errorf("%w: date %q is not YYYY-MM-DD", ErrInvalid, date)
+	}
+	prefix := personDatePrefix(scheme, id, date)
+	_, size := l.Checkpoint()
+	var out []uint64
+	err := l.st.Scan(ctx, prefix, func(key, _ []byte) error {
+		if len(key) != len(prefix)+8 {
+			return nil
+		}
+		if i := binary.BigEndian.Uint64(key[len(prefix):]); i < size {
+			out = append(out, i)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// EntriesOf returns the indexes of every entry about the person (pledges,
+// enrollments, revocations of their keys), in log order.
+func (l *Log) EntriesOf(ctx context.Context, scheme, id string) ([]uint64, error) {
+	prefix := personPrefix(rowPerson, scheme, id)
+	_, size := l.Checkpoint()
+	var out []uint64
+	err := l.st.Scan(ctx, prefix, func(key, _ []byte) error {
+		if len(key) == len(prefix)+8 {
+			if i := binary.BigEndian.Uint64(key[len(prefix):]); i < size {
+				out = append(out, i)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// HashTile returns a C2SP tlog-tiles hash tile: tile level level (tree level
+// 8×level), index, width 1…256 hashes. Only tiles within the latest
+// checkpoint's tree are served: full tiles, and the partial tile of every
+// size the log has signed.
+func (l *Log) HashTile(ctx context.Context, level uint8, index uint64, width int) ([]byte, error) {
+	if int(level)*tileHeight >= maxLevels || width < 1 || width > tileWidth {
+		return nil, fmt.Errorf("%w: tile %d/%d width %d", ErrNotFound, level, index, width)
+	}
+	_, size := l.Checkpoint()
+	nodes := size >> (uint(level) * tileHeight)
+	if index*tileWidth+uint64(width) > nodes {
+		return nil, fmt.Errorf("%w: tile %d/%d width %d is past the tree of size %d", ErrNotFound, level, index, width, size)
+	}
+	b, err := l.st.Tile(ctx, level*tileHeight, index, width)
+	return b, notFound(err)
+}
+
+// EntryBundle returns a C2SP tlog-tiles entry bundle: entries index×256 …
+// index×256+width−1, each as a big-endian uint16 length and the bytes.
+func (l *Log) EntryBundle(ctx context.Context, index uint64, width int) ([]byte, error) {
+	if width < 1 || width > tileWidth {
+		return nil, fmt.Errorf("%w: entry bundle %d width %d", ErrNotFound, index, width)
+	}
+	_, size := l.Checkpoint()
+	if index*tileWidth+uint64(width) > size {
+		return nil, fmt.Errorf("%w: entry bundle %d width %d is past the log's %d entries", ErrNotFound, index, width, size)
+	}
+	entries, err := l.st.Entries(ctx, index*tileWidth, width)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	n := 0
+	for _, e := range entries {
+		n += 2 + len(e)
+	}
+	out := make([]byte, 0, n)
+	for _, e := range entries {
+		out = binary.BigEndian.AppendUint16(out, uint16(len(e)))
+		out = append(out, e...)
+	}
+	return out, nil
+}
+
+var zeroTime time.Time
+
+func validDate(s string) bool {
+	d, err := time.Parse(pledge.DateLayout, s)
+	return err == nil && d.Format(pledge.DateLayout) == s
+}

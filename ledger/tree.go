@@ -1,0 +1,231 @@
+package ledger
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+
+	"github.com/pakta-id/pakta/ledger/internal/store"
+)
+
+// Tiles: the log keeps every level of the Merkle tree as rows of 256 hashes
+// (store level = tree level). C2SP tlog-tiles serves tree levels 0, 8, 16, …
+// as tile levels 0, 1, 2, …; the levels in between make an inclusion proof a
+// handful of reads rather than hundreds of hashes, at the cost of storing
+// one extra hash per leaf.
+const (
+	tileWidth  = store.TileWidth
+	hashSize   = store.HashSize
+	tileHeight = 8
+	maxLevels  = 64
+)
+
+var (
+	hasher       = rfc6962.DefaultHasher
+	rangeFactory = &compact.RangeFactory{Hash: hasher.HashChildren}
+)
+
+// tree is the right edge of the Merkle tree, owned by the sequencer: the
+// compact range of all leaves, the partial row at every level, and the last
+// logged_at (which never decreases).
+type tree struct {
+	rng          *compact.Range
+	edges        [maxLevels][]byte
+	lastLoggedAt int64 // Unix milliseconds
+}
+
+func newTree() *tree { return &tree{rng: rangeFactory.NewEmptyRange(0)} }
+
+func (t *tree) size() uint64 { return t.rng.End() }
+
+func (t *tree) root() ([]byte, error) {
+	if t.size() == 0 {
+		return hasher.EmptyRoot(), nil
+	}
+	return t.rng.GetRootHash(nil)
+}
+
+const stateVersion = 1
+
+// encode is the opaque state the store keeps beside the size: version,
+// last logged_at, size, and the compact range's hashes.
+func (t *tree) encode() []byte {
+	hs := t.rng.Hashes()
+	b := make([]byte, 0, 1+8+8+1+len(hs)*hashSize)
+	b = append(b, stateVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(t.lastLoggedAt))
+	b = binary.BigEndian.AppendUint64(b, t.size())
+	b = append(b, byte(len(hs)))
+	for _, h := range hs {
+		b = append(b, h...)
+	}
+	return b
+}
+
+func decodeTree(b []byte, size uint64) (*tree, error) {
+	if b == nil && size == 0 {
+		return newTree(), nil
+	}
+	if len(b) < 18 || b[0] != stateVersion {
+		return nil, fmt.Errorf("ledger: stored tree state is malformed (%d bytes)", len(b))
+	}
+	last := int64(binary.BigEndian.Uint64(b[1:]))
+	if got := binary.BigEndian.Uint64(b[9:]); got != size {
+		return nil, fmt.Errorf("ledger: stored tree state is for size %d, but the committed size is %d", got, size)
+	}
+	n := int(b[17])
+	rest := b[18:]
+	if len(rest) != n*hashSize {
+		return nil, fmt.Errorf("ledger: stored tree state has %d bytes of hashes, want %d", len(rest), n*hashSize)
+	}
+	hs := make([][]byte, n)
+	for i := range hs {
+		hs[i] = rest[i*hashSize : (i+1)*hashSize]
+	}
+	rng, err := rangeFactory.NewRange(0, size, hs)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: stored tree state: %w", err)
+	}
+	return &tree{rng: rng, lastLoggedAt: last}, nil
+}
+
+// loadEdges reads the partial row of every level from the store.
+func (t *tree) loadEdges(ctx context.Context, r store.Reader) error {
+	size := t.size()
+	for level := 0; level < maxLevels && size>>level > 0; level++ {
+		n := size >> level // complete nodes at this level
+		w := int(n % tileWidth)
+		if w == 0 {
+			continue
+		}
+		b, err := r.Tile(ctx, uint8(level), n/tileWidth, w)
+		if err != nil {
+			return fmt.Errorf("ledger: reading the right edge at level %d (tile %d width %d): %w", level, n/tileWidth, w, err)
+		}
+		t.edges[level] = b
+	}
+	return nil
+}
+
+// appendLeaves adds leaf hashes to the tree and returns every row that
+// gained a node, each at its new width.
+func (t *tree) appendLeaves(leaves [][]byte) ([]store.Tile, error) {
+	var tiles []store.Tile
+	touched := make(map[[2]uint64]int)
+	visit := func(id compact.NodeID, h []byte) {
+		l, row, pos := id.Level, id.Index/tileWidth, id.Index%tileWidth
+		if pos == 0 {
+			t.edges[l] = make([]byte, 0, tileWidth*hashSize)
+		}
+		t.edges[l] = append(t.edges[l], h...)
+		key := [2]uint64{uint64(l), row}
+		if i, ok := touched[key]; ok {
+			tiles[i].Hashes = t.edges[l]
+		} else {
+			touched[key] = len(tiles)
+			tiles = append(tiles, store.Tile{Level: uint8(l), Index: row, Hashes: t.edges[l]})
+		}
+		if pos == tileWidth-1 {
+			t.edges[l] = nil // full: written above, never touched again
+		}
+	}
+	for _, h := range leaves {
+		if err := t.rng.Append(h, visit); err != nil {
+			return nil, fmt.Errorf("ledger: extending the tree: %w", err)
+		}
+	}
+	return tiles, nil
+}
+
+// nodes reads node hashes from the stored rows. Full rows never change, so
+// they are cached; partial rows are read at the width asked for.
+type nodes struct {
+	st       store.Reader
+	mu       sync.Mutex
+	full     map[[2]uint64][]byte
+	maxCache int
+}
+
+func newNodes(st store.Reader, maxRows int) *nodes {
+	return &nodes{st: st, full: make(map[[2]uint64][]byte), maxCache: maxRows}
+}
+
+// hash returns the hash of node id in a tree of at least size leaves.
+func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byte, error) {
+	row, pos := id.Index/tileWidth, int(id.Index%tileWidth)
+	key := [2]uint64{uint64(id.Level), row}
+	n.mu.Lock()
+	b, ok := n.full[key]
+	n.mu.Unlock()
+	if !ok {
+		complete := size >> id.Level
+		width := pos + 1
+		isFull := complete >= (row+1)*tileWidth
+		if isFull {
+			width = tileWidth
+		}
+		var err error
+		b, err = n.st.Tile(ctx, uint8(id.Level), row, width)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
+		}
+		if isFull {
+			n.mu.Lock()
+			if len(n.full) >= n.maxCache {
+				// Drop about a tenth, at random (map order): cheap, and
+				// upper rows, read by every proof, come straight back.
+				drop := n.maxCache/10 + 1
+				for k := range n.full {
+					delete(n.full, k)
+					if drop--; drop == 0 {
+						break
+					}
+				}
+			}
+			n.full[key] = b
+			n.mu.Unlock()
+		}
+	}
+	return b[pos*hashSize : (pos+1)*hashSize], nil
+}
+
+// proof fetches and combines the nodes of an inclusion or consistency proof
+// in a tree of the given size.
+func (n *nodes) proof(ctx context.Context, p proof.Nodes, size uint64) ([][]byte, error) {
+	hs := make([][]byte, len(p.IDs))
+	for i, id := range p.IDs {
+		h, err := n.hash(ctx, id, size)
+		if err != nil {
+			return nil, err
+		}
+		hs[i] = h
+	}
+	return p.Rehash(hs, hasher.HashChildren)
+}
+
+// inclusion is the audit path of leaf index in the tree of size leaves.
+func (n *nodes) inclusion(ctx context.Context, index, size uint64) ([][]byte, error) {
+	p, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: inclusion proof: %w", err)
+	}
+	return n.proof(ctx, p, size)
+}
+
+// consistency proves that the tree of size1 is a prefix of the tree of size2.
+func (n *nodes) consistency(ctx context.Context, size1, size2 uint64) ([][]byte, error) {
+	if size1 == 0 || size1 > size2 {
+		return nil, errors.New("ledger: consistency proof needs 0 < from ≤ to")
+	}
+	p, err := proof.Consistency(size1, size2)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: consistency proof: %w", err)
+	}
+	return n.proof(ctx, p, size2)
+}
