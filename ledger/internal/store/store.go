@@ -57,7 +57,8 @@ type Batch struct {
 	// ledger and opaque here; a row's value replaces any stored one.
 	Rows []Row
 	// State is the ledger's opaque tree state (e.g. the compact range's right
-	// edge) at size From+len(Entries). It replaces the stored state.
+	// edge) at size From+len(Entries). It replaces the stored state; an
+	// empty State reads back as nil.
 	State []byte
 }
 

@@ -306,7 +306,7 @@ func (s *Store) Entries(ctx context.Context, start uint64, n int) ([][]byte, err
 		return nil, fmt.Errorf("pebblestore: entries %d+%d: %w", start, n, err)
 	}
 	defer it.Close()
-	out := make([][]byte, 0, n)
+	out := make([][]byte, 0, min(n, 1<<12)) // n is the caller's, not yet checked against the size
 	want := EntryKey(start)
 	for ok := it.First(); ok; ok = it.Next() {
 		binary.BigEndian.PutUint64(want[len(entryPrefix):], start+uint64(len(out)))
