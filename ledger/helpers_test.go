@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -191,4 +192,27 @@ func (e *env) bundle(index uint64) []byte {
 		e.t.Fatal(err)
 	}
 	return out
+}
+
+// copyDir copies a closed log's files, so that each test can damage its own.
+func copyDir(t testing.TB, from, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, de := range entries {
+		if de.IsDir() {
+			os.MkdirAll(filepath.Join(to, de.Name()), 0o755)
+			copyDir(t, filepath.Join(from, de.Name()), filepath.Join(to, de.Name()))
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(from, de.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, de.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -170,7 +170,7 @@ func ParseStatement(payload []byte) (Statement, error) {
 
 // fieldError names the member that is wrong.
 func fieldError(stType, field, format string, args ...any) error {
-	return fmt.Errorf("pledge: %s: %s: %s", stType, field, fmt.Sprintf(format, args...))
+	return fmt.Errorf("pledge: %s.%s: %s", stType, field, fmt.Sprintf(format, args...))
 }
 
 // Limits on free-text members: generous for real names and texts, small

@@ -1,0 +1,397 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/internal/store/pebblestore"
+	"github.com/pakta-id/pakta/pledge"
+	"github.com/pakta-id/pakta/verify"
+)
+
+// AuditOptions configures Audit. The zero value is usable.
+type AuditOptions struct {
+	// Progress, if set, is called after every 256 entries and at the end.
+	Progress func(done, total uint64)
+	// Workers check signatures in parallel; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// AuditError names the first place where the stored log disagrees with a
+// recomputation from its entries.
+type AuditError struct {
+	Index  uint64 // the first entry concerned
+	Tile   string // the tile's path when a stored hash row is wrong, else ""
+	Reason string
+}
+
+func (e *AuditError) Error() string {
+	if e.Tile != "" {
+		return fmt.Sprintf("ledger: audit: entry %d, %s: %s", e.Index, e.Tile, e.Reason)
+	}
+	return fmt.Sprintf("ledger: audit: entry %d: %s", e.Index, e.Reason)
+}
+
+// AuditSummary is what a successful audit checked.
+type AuditSummary struct {
+	Size        uint64
+	Root        []byte
+	Checkpoints int            // stored checkpoints verified against the recomputed tree
+	Types       map[string]int // entries by statement type
+}
+
+// Audit recomputes everything in the log stored in dir from its entries
+// alone: every entry's form and signatures, every acceptance rule in log
+// order, logged_at never decreasing, every hash row (tile) at every level,
+// every index row, and every checkpoint the log ever signed (signature and
+// root). It opens the log read-only; a log held by a running server is
+// refused (audit it over HTTP instead). The first disagreement is returned as
+// an *AuditError.
+func Audit(ctx context.Context, dir string, policy *verify.Policy, opts AuditOptions) (*AuditSummary, error) {
+	st, err := pebblestore.Open(ctx, dir, pebblestore.Options{ReadOnly: true})
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, fmt.Errorf("ledger: audit: %s is held by another process (a running server?): audit it through its tiles instead: %w", dir, err)
+		}
+		return nil, fmt.Errorf("ledger: audit: opening %s: %w", dir, err)
+	}
+	defer st.Close()
+	return audit(ctx, st, policy, opts)
+}
+
+type auditor struct {
+	st      store.Reader
+	policy  *verify.Policy
+	opts    AuditOptions
+	rng     *compact.Range
+	rows    [maxLevels][]byte // the row being rebuilt at each level
+	replay  map[string][]byte // mutable index rows as replayed so far
+	cur     uint64            // index being replayed
+	keys    sync.Map          // kid → *pledge.PublicKey
+	summary AuditSummary
+	bad     *AuditError
+}
+
+func audit(ctx context.Context, st store.Reader, policy *verify.Policy, opts AuditOptions) (*AuditSummary, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	size, state, err := st.State(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: audit: %w", err)
+	}
+	var cpSizes []uint64
+	if err := st.Checkpoints(ctx, func(s uint64, _ []byte) error { cpSizes = append(cpSizes, s); return nil }); err != nil {
+		return nil, fmt.Errorf("ledger: audit: listing checkpoints: %w", err)
+	}
+	a := &auditor{st: st, policy: policy, opts: opts, rng: rangeFactory.NewEmptyRange(0), replay: map[string][]byte{}, summary: AuditSummary{Types: map[string]int{}}}
+	if err := a.checkpointsAt(ctx, 0, &cpSizes); err != nil {
+		return nil, err
+	}
+	var lastLogged time.Time
+	for start := uint64(0); start < size; start += tileWidth {
+		n := int(min(tileWidth, size-start))
+		entries, err := st.Entries(ctx, start, n)
+		if err != nil {
+			return nil, &AuditError{Index: start, Reason: fmt.Sprintf("reading entries: %v", err)}
+		}
+		parsed, verified := a.verifyChunk(start, entries)
+		for i, raw := range entries {
+			index := start + uint64(i)
+			a.cur = index
+			e, v := parsed[i], verified[i]
+			if e.err != nil {
+				return nil, &AuditError{Index: index, Reason: e.err.Error()}
+			}
+			if e.entry.LoggedAt.Before(lastLogged) {
+				return nil, &AuditError{Index: index, Reason: fmt.Sprintf("logged_at %s is before the previous entry's %s", e.entry.LoggedAt.Format(time.RFC3339Nano), lastLogged.Format(time.RFC3339Nano))}
+			}
+			lastLogged = e.entry.LoggedAt
+			if v.err != nil {
+				return nil, &AuditError{Index: index, Reason: fmt.Sprintf("the logged statement does not verify: %v", v.err)}
+			}
+			if err := a.replayEntry(ctx, index, e.entry, v.v); err != nil {
+				return nil, err
+			}
+			h := verify.LeafHash(raw)
+			if err := a.rng.Append(h[:], a.visit(ctx)); err != nil {
+				return nil, err
+			}
+			if a.bad != nil {
+				return nil, a.bad
+			}
+			if err := a.checkpointsAt(ctx, index+1, &cpSizes); err != nil {
+				return nil, err
+			}
+			a.summary.Types[v.v.Statement.StatementType()]++
+		}
+		if opts.Progress != nil {
+			opts.Progress(start+uint64(n), size)
+		}
+	}
+	if size == 0 && opts.Progress != nil {
+		opts.Progress(0, 0)
+	}
+	// Partial rows at the right edge.
+	for level := 0; level < maxLevels && size>>level > 0; level++ {
+		if len(a.rows[level]) == 0 {
+			continue
+		}
+		if err := a.compareRow(ctx, uint8(level), (size>>level)/tileWidth, a.rows[level]); err != nil {
+			return nil, err
+		}
+	}
+	stored, err := decodeTree(state, size)
+	if err != nil {
+		return nil, &AuditError{Index: size, Reason: err.Error()}
+	}
+	if !stored.rng.Equal(a.rng) {
+		return nil, &AuditError{Index: size, Reason: "the stored right edge of the tree differs from the recomputed one"}
+	}
+	if len(cpSizes) > 0 {
+		return nil, &AuditError{Index: size, Reason: fmt.Sprintf("a checkpoint is stored for size %d, beyond the log's %d entries", cpSizes[0], size)}
+	}
+	if err := a.compareMutableRows(ctx); err != nil {
+		return nil, err
+	}
+	a.summary.Size = size
+	a.summary.Root, _ = a.root()
+	return &a.summary, nil
+}
+
+func (a *auditor) root() ([]byte, error) {
+	if a.rng.End() == 0 {
+		return hasher.EmptyRoot(), nil
+	}
+	return a.rng.GetRootHash(nil)
+}
+
+// checkpointsAt verifies every stored checkpoint for the size just reached.
+func (a *auditor) checkpointsAt(ctx context.Context, size uint64, sizes *[]uint64) error {
+	for len(*sizes) > 0 && (*sizes)[0] == size {
+		*sizes = (*sizes)[1:]
+		signed, err := a.st.Checkpoint(ctx, size)
+		if err != nil {
+			return &AuditError{Index: size, Reason: fmt.Sprintf("reading the checkpoint for size %d: %v", size, err)}
+		}
+		cp, _, err := verify.OpenCheckpoint(signed, a.policy.Origin, a.policy.Verifier())
+		if err != nil {
+			return &AuditError{Index: size, Reason: fmt.Sprintf("the checkpoint for size %d does not verify: %v", size, err)}
+		}
+		root, err := a.root()
+		if err != nil {
+			return err
+		}
+		if cp.Size != size || !bytes.Equal(cp.Root[:], root) {
+			return &AuditError{Index: size, Reason: fmt.Sprintf("the checkpoint for size %d says size %d root %x; the entries give root %x", size, cp.Size, cp.Root, root)}
+		}
+		a.summary.Checkpoints++
+	}
+	return nil
+}
+
+// visit rebuilds the rows as nodes complete and compares each full row with
+// the stored one.
+func (a *auditor) visit(ctx context.Context) compact.VisitFn {
+	return func(id compact.NodeID, h []byte) {
+		if a.bad != nil {
+			return
+		}
+		l := id.Level
+		a.rows[l] = append(a.rows[l], h...)
+		if id.Index%tileWidth == tileWidth-1 {
+			if err := a.compareRow(ctx, uint8(l), id.Index/tileWidth, a.rows[l]); err != nil {
+				var ae *AuditError
+				if !errors.As(err, &ae) {
+					ae = &AuditError{Index: a.cur, Reason: err.Error()}
+				}
+				a.bad = ae
+			}
+			a.rows[l] = a.rows[l][:0]
+		}
+	}
+}
+
+// tilePath names a stored row: a C2SP tile for levels 0, 8, 16, …, an
+// internal row otherwise.
+func tilePath(level uint8, index uint64, width int) string {
+	if level%tileHeight != 0 {
+		return fmt.Sprintf("internal hash row at tree level %d, index %d (width %d)", level, index, width)
+	}
+	p := fmt.Sprintf("tile/%d/%s", level/tileHeight, TilePathIndex(index))
+	if width < tileWidth {
+		p += fmt.Sprintf(".p/%d", width)
+	}
+	return p
+}
+
+// TilePathIndex encodes a tile index as C2SP tlog-tiles does: groups of
+// three digits, each but the last prefixed with "x".
+func TilePathIndex(n uint64) string {
+	s := fmt.Sprintf("%03d", n%1000)
+	for n >= 1000 {
+		n /= 1000
+		s = fmt.Sprintf("x%03d/%s", n%1000, s)
+	}
+	return s
+}
+
+func (a *auditor) compareRow(ctx context.Context, level uint8, index uint64, want []byte) error {
+	width := len(want) / hashSize
+	got, err := a.st.Tile(ctx, level, index, width)
+	path := tilePath(level, index, width)
+	first := (index * tileWidth) << level
+	if err != nil {
+		return &AuditError{Index: first, Tile: path, Reason: fmt.Sprintf("cannot be read: %v", err)}
+	}
+	if !bytes.Equal(got, want) {
+		for i := 0; i < width; i++ {
+			if !bytes.Equal(got[i*hashSize:(i+1)*hashSize], want[i*hashSize:(i+1)*hashSize]) {
+				node := index*tileWidth + uint64(i)
+				return &AuditError{Index: node << level, Tile: path, Reason: fmt.Sprintf("stored hash %d is %x, the entries give %x", i, got[i*hashSize:(i+1)*hashSize], want[i*hashSize:(i+1)*hashSize])}
+			}
+		}
+	}
+	return nil
+}
+
+type parsedEntry struct {
+	entry verify.Entry
+	err   error
+}
+
+type verifiedEntry struct {
+	v   *pledge.Verified
+	err error
+}
+
+// verifyChunk parses entries and checks their signatures in parallel.
+// Enrollments in the chunk lend their keys first, so that a pledge right
+// after its key's enrollment verifies.
+func (a *auditor) verifyChunk(start uint64, entries [][]byte) ([]parsedEntry, []verifiedEntry) {
+	parsed := make([]parsedEntry, len(entries))
+	for i, raw := range entries {
+		parsed[i].entry, parsed[i].err = verify.ParseEntry(raw)
+		if parsed[i].err != nil {
+			continue
+		}
+		if j, err := pledge.Parse(parsed[i].entry.JWS); err == nil {
+			if e, ok := j.Statement.(*pledge.Enrollment); ok {
+				a.keys.Store(e.JWK.KeyID(), e.JWK)
+			}
+		}
+	}
+	out := make([]verifiedEntry, len(entries))
+	opts := pledge.VerifyOptions{Keys: auditKeys{a}, Algorithms: a.policy.Algorithms, Roots: a.policy.RootPool()}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range a.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if parsed[i].err == nil {
+					out[i].v, out[i].err = pledge.Verify(parsed[i].entry.JWS, opts)
+				}
+			}
+		}()
+	}
+	for i := range entries {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return parsed, out
+}
+
+type auditKeys struct{ a *auditor }
+
+func (k auditKeys) ResolveKey(kid string) (*pledge.PublicKey, error) {
+	if p, ok := k.a.policy.RegistrarKeys().Lookup(kid); ok {
+		return p, nil
+	}
+	if p, ok := k.a.keys.Load(kid); ok {
+		return p.(*pledge.PublicKey), nil
+	}
+	return nil, fmt.Errorf("key %s: %w", kid, pledge.ErrUnknownKey)
+}
+
+// get implements rowView as of the entry being replayed: mutable rows from
+// the replay, dedup rows from the store but only when they point earlier.
+func (a *auditor) get(ctx context.Context, key []byte) ([]byte, error) {
+	switch key[0] {
+	case rowDedupJWS, rowDedupPayload:
+		v, err := a.st.Get(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if i, err := parseIndex(v); err == nil && i >= a.cur {
+			return nil, nil
+		}
+		return v, err
+	default:
+		return a.replay[string(key)], nil
+	}
+}
+
+func (a *auditor) replayEntry(ctx context.Context, index uint64, e verify.Entry, v *pledge.Verified) error {
+	out, err := accept(ctx, a, a.policy, e.JWS, v, index, e.LoggedAt)
+	if err != nil {
+		return &AuditError{Index: index, Reason: fmt.Sprintf("the log's rules refuse this entry in its place: %v", err)}
+	}
+	if out.duplicate {
+		return &AuditError{Index: index, Reason: fmt.Sprintf("this entry repeats entry %d", out.index)}
+	}
+	for _, r := range out.rows {
+		if isImmutableRow(r.Key) {
+			got, err := a.st.Get(ctx, r.Key)
+			if err != nil || !bytes.Equal(got, r.Value) {
+				return &AuditError{Index: index, Reason: fmt.Sprintf("index row %q is missing or differs (%v)", r.Key[:1], err)}
+			}
+			continue
+		}
+		a.replay[string(r.Key)] = r.Value
+	}
+	return nil
+}
+
+// compareMutableRows checks the log's current view (latest pledges, keys,
+// revocations, templates) against the replay, both ways.
+func (a *auditor) compareMutableRows(ctx context.Context) error {
+	size := a.rng.End()
+	for _, kind := range []byte{rowLatest, rowKey, rowRevoked, rowTemplate} {
+		seen := 0
+		err := a.st.Scan(ctx, []byte{kind}, func(k, v []byte) error {
+			want, ok := a.replay[string(k)]
+			if !ok || !bytes.Equal(want, v) {
+				return &AuditError{Index: size, Reason: fmt.Sprintf("stored index row %q (%x) is not what the entries give", kind, k[1:])}
+			}
+			seen++
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		n := 0
+		for k := range a.replay {
+			if k[0] == kind {
+				n++
+			}
+		}
+		if n != seen {
+			return &AuditError{Index: size, Reason: fmt.Sprintf("%d index rows of kind %q are missing from the store", n-seen, kind)}
+		}
+	}
+	return nil
+}

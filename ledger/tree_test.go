@@ -1,0 +1,167 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/transparency-dev/merkle/proof"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/internal/store/pebblestore"
+)
+
+// levels computes every complete node of the tree over leaves, level by
+// level, the plain way: the reference the rows are checked against.
+func levels(leaves [][]byte) [][][]byte {
+	out := [][][]byte{leaves}
+	for cur := leaves; len(cur) > 1; {
+		var next [][]byte
+		for i := 0; i+1 < len(cur); i += 2 {
+			next = append(next, hasher.HashChildren(cur[i], cur[i+1]))
+		}
+		out = append(out, next)
+		cur = next
+	}
+	return out
+}
+
+func leafN(i int) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(i))
+	return hasher.HashLeaf(b[:])
+}
+
+// TestTreeRowsAndProofs appends synthetic leaves in batches whose
+// boundaries fall on and around tile edges, commits them to a real Pebble
+// store, and checks every stored row against the plain computation, every
+// root against sumdb/tlog, and proofs with both merkle and tlog.
+func TestTreeRowsAndProofs(t *testing.T) {
+	total := 1100
+	cuts := []int{1, 2, 3, 255, 256, 257, 511, 512, 513, 700, 1023, 1024, 1025}
+	if !testing.Short() {
+		total = 65537 + 300
+		cuts = append(cuts, 65535, 65536, 65537)
+	}
+	ctx := context.Background()
+	st, err := pebblestore.Open(ctx, t.TempDir(), pebblestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	leaves := make([][]byte, total)
+	for i := range leaves {
+		leaves[i] = leafN(i)
+	}
+	tr := newTree()
+	roots := map[uint64][]byte{}
+	prev := 0
+	for _, cut := range append(cuts, total) {
+		if cut <= prev || cut > total {
+			continue
+		}
+		tiles, err := tr.appendLeaves(leaves[prev:cut])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Commit(ctx, &store.Batch{From: uint64(prev), Entries: make([][]byte, cut-prev), Tiles: tiles, State: tr.encode()}); err != nil {
+			t.Fatal(err)
+		}
+		root, _ := tr.root()
+		roots[uint64(cut)] = root
+		// A reloaded tree (as after a restart) is the same tree.
+		size, state, _ := st.State(ctx)
+		re, err := decodeTree(state, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := re.loadEdges(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		if r2, _ := re.root(); !bytes.Equal(r2, root) {
+			t.Fatalf("size %d: reloaded root differs", cut)
+		}
+		for l := range re.edges {
+			if !bytes.Equal(re.edges[l], tr.edges[l]) {
+				t.Fatalf("size %d: reloaded edge at level %d differs", cut, l)
+			}
+		}
+		prev = cut
+	}
+	ref := levels(leaves)
+	for l, nodes := range ref {
+		for row := 0; row*tileWidth < len(nodes); row++ {
+			end := min((row+1)*tileWidth, len(nodes))
+			got, err := st.Tile(ctx, uint8(l), uint64(row), end-row*tileWidth)
+			if err != nil {
+				t.Fatalf("row %d/%d: %v", l, row, err)
+			}
+			if !bytes.Equal(got, bytes.Join(nodes[row*tileWidth:end], nil)) {
+				t.Fatalf("row %d/%d differs from the reference", l, row)
+			}
+		}
+	}
+	n := newNodes(st, 64)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for size, root := range roots {
+		th, err := tlog.TreeHash(int64(size), tlogHashes(leaves))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(th[:], root) {
+			t.Fatalf("size %d: root differs from sumdb/tlog", size)
+		}
+		for range 20 {
+			i := rnd.Uint64N(size)
+			path, err := n.inclusion(ctx, i, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := proof.VerifyInclusion(hasher, i, size, leaves[i], path, root); err != nil {
+				t.Fatalf("inclusion %d in %d: %v", i, size, err)
+			}
+			if err := tlog.CheckRecord(tlog.RecordProof(toTlog(path)), int64(size), tlog.Hash(root), int64(i), tlog.Hash(leaves[i])); err != nil {
+				t.Fatalf("tlog inclusion %d in %d: %v", i, size, err)
+			}
+		}
+		for size1, root1 := range roots {
+			if size1 > size {
+				continue
+			}
+			p, err := n.consistency(ctx, size1, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := proof.VerifyConsistency(hasher, size1, size, p, root1, root); err != nil {
+				t.Fatalf("consistency %d→%d: %v", size1, size, err)
+			}
+			if err := tlog.CheckTree(toTlog(p), int64(size), tlog.Hash(root), int64(size1), tlog.Hash(root1)); err != nil {
+				t.Fatalf("tlog consistency %d→%d: %v", size1, size, err)
+			}
+		}
+	}
+}
+
+func toTlog(p [][]byte) tlog.TreeProof {
+	out := make(tlog.TreeProof, len(p))
+	for i, h := range p {
+		out[i] = tlog.Hash(h)
+	}
+	return out
+}
+
+// tlogHashes serves sumdb/tlog's stored-hash numbering from the leaves.
+func tlogHashes(leaves [][]byte) tlog.HashReaderFunc {
+	ref := levels(leaves)
+	return func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			level, n := tlog.SplitStoredHashIndex(x)
+			out[i] = tlog.Hash(ref[level][n])
+		}
+		return out, nil
+	}
+}
