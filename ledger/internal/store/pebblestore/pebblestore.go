@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/pakta-id/pakta/ledger/internal/store"
@@ -140,6 +141,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 				pl.Errorf("data corruption: %s", info)
 			},
 		},
+	}
+	// Bloom filters: the sequencer's dedup and key lookups mostly miss, and
+	// a miss should not read a data block of every level.
+	for i := range popts.Levels {
+		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	db, err := pebble.Open(dir, popts)
 	if err != nil {

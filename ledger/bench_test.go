@@ -1,0 +1,182 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/pledge"
+	"github.com/pakta-id/pakta/verify"
+)
+
+// presign enrolls people employees and signs perPerson pledges each (one
+// per election), outside any timer.
+func presign(b *testing.B, e *env, people, perPerson int) [][]byte {
+	b.Helper()
+	var jws [][]byte
+	for i := range people {
+		p := person(i) // distinct NIPs for i < 1998
+		k, _ := e.enroll(p)
+		for j := range perPerson {
+			jws = append(jws, e.sign(e.pledgeStatement(p, fmt.Sprintf("Pilkada %d", j)), k))
+		}
+	}
+	return jws
+}
+
+// appendCallers is how many goroutines append at once: a signing assembly
+// has hundreds of people submitting together. Signatures are checked in the
+// callers, so they must outnumber a batch for verification to overlap the
+// previous batch's fsync.
+const appendCallers = 512
+
+// BenchmarkAppend: durable appends of pre-signed EdDSA pledges by
+// appendCallers concurrent callers, at several batch limits. Reports
+// entries/s and the mean batch.
+func BenchmarkAppend(b *testing.B) {
+	for _, batch := range []int{1, 64, 256, 1024} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			e := newEnv(b, func(c *Config) { c.MaxBatch = batch })
+			jws := presign(b, e, 64, (b.N+63)/64)
+			var next atomic.Int64
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for range appendCallers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						i := int(next.Add(1)) - 1
+						if i >= b.N {
+							return
+						}
+						if _, err := e.log.Append(context.Background(), jws[i]); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			s := e.log.Stats()
+			b.ReportMetric(float64(s.Appended)/float64(s.Batches), "entries/batch")
+		})
+	}
+}
+
+// bigLog builds a log of n entries straight through the store (the same
+// tree and row code as Append, without signing a million pledges): entry 0
+// is an enrollment, every other entry the same pledge bytes, each with the
+// meta row that points at the enrollment. It is for measuring reads.
+func bigLog(b *testing.B, n int) *env {
+	e := newEnv(b, nil)
+	p := person(1)
+	key, _ := e.enroll(p)
+	pl := e.sign(e.pledgeStatement(p, "Pemilu 2024"), key)
+	entry, err := verify.MarshalEntry(verify.Entry{LoggedAt: morning, JWS: pl})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.log.Close()
+	l, err := Open(context.Background(), e.dir, e.cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Drive the sequencer's own commit with synthetic batches.
+	ctx := context.Background()
+	h := verify.LeafHash(entry)
+	m := meta{Type: 'p', HasEnroll: true, Enrollment: 0}.encode()
+	const chunk = 4096
+	// The sequencer goroutine owns the tree, but it is idle: no Append runs
+	// while the log is being built.
+	for from := l.tree.size(); from < uint64(n); from += chunk {
+		k := min(uint64(chunk), uint64(n)-from)
+		bt := &store.Batch{From: from}
+		leaves := make([][]byte, k)
+		for i := range k {
+			bt.Entries = append(bt.Entries, entry)
+			bt.Rows = append(bt.Rows, store.Row{Key: metaKey(from + i), Value: m})
+			leaves[i] = h[:]
+		}
+		if err := l.commit(ctx, bt, leaves, morning); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e.log = l
+	return e
+}
+
+// BenchmarkBundle1M: the inclusion proofs and bundle (pledge + enrollment
+// evidence) for a random entry of a 1,000,000-entry log.
+func BenchmarkBundle1M(b *testing.B) {
+	n := 1_000_000
+	if testing.Short() {
+		n = 100_000
+	}
+	e := bigLog(b, n)
+	ctx := context.Background()
+	var i uint64 = 1
+	b.ResetTimer()
+	for b.Loop() {
+		i = (i*2862933555777941757 + 3037000493) % uint64(n)
+		if i == 0 {
+			i = 1
+		}
+		bu, err := e.log.Bundle(ctx, i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := bu.Marshal(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInclusionProof1M: one inclusion proof in a 1,000,000-entry log.
+func BenchmarkInclusionProof1M(b *testing.B) {
+	n := uint64(1_000_000)
+	if testing.Short() {
+		n = 100_000
+	}
+	e := bigLog(b, int(n))
+	ctx := context.Background()
+	var i uint64 = 1
+	b.ResetTimer()
+	for b.Loop() {
+		i = (i*2862933555777941757 + 3037000493) % n
+		if _, err := e.log.InclusionProof(ctx, i, n); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func maxRSS() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Maxrss) / 1024 // KiB → MiB
+}
+
+// BenchmarkVerifyCeiling: signature checks alone (pledge.Verify with the
+// log's resolver) on every core. Append cannot beat this; compare the two
+// in one run.
+func BenchmarkVerifyCeiling(b *testing.B) {
+	e := newEnv(b, nil)
+	jws := presign(b, e, 64, 16)
+	opts := e.log.verifyOptions()
+	var next atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := pledge.Verify(jws[int(next.Add(1))%len(jws)], opts); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}
