@@ -143,17 +143,19 @@ func (t *tree) appendLeaves(leaves [][]byte) ([]store.Tile, error) {
 	return tiles, nil
 }
 
-// nodes reads node hashes from the stored rows. Full rows never change, so
-// they are cached; partial rows are read at the width asked for.
+// nodes reads node hashes from the stored rows, through a cache. A node
+// never changes once complete, so a cached row, full or partial, is good for
+// every position it holds; a position past it reads the row again, as wide
+// as the tree then allows.
 type nodes struct {
 	st       store.Reader
 	mu       sync.Mutex
-	full     map[[2]uint64][]byte
+	rows     map[[2]uint64][]byte
 	maxCache int
 }
 
 func newNodes(st store.Reader, maxRows int) *nodes {
-	return &nodes{st: st, full: make(map[[2]uint64][]byte), maxCache: maxRows}
+	return &nodes{st: st, rows: make(map[[2]uint64][]byte), maxCache: maxRows}
 }
 
 // hash returns the hash of node id in a tree of at least size leaves.
@@ -161,36 +163,35 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 	row, pos := id.Index/tileWidth, int(id.Index%tileWidth)
 	key := [2]uint64{uint64(id.Level), row}
 	n.mu.Lock()
-	b, ok := n.full[key]
+	b := n.rows[key]
 	n.mu.Unlock()
-	if !ok {
-		complete := size >> id.Level
-		width := pos + 1
-		isFull := complete >= (row+1)*tileWidth
-		if isFull {
-			width = tileWidth
+	if len(b) < (pos+1)*hashSize {
+		complete := size >> id.Level // complete nodes at this level
+		width := int(min(complete-row*tileWidth, tileWidth))
+		if width <= pos {
+			return nil, fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
 		}
 		var err error
 		b, err = n.st.Tile(ctx, uint8(id.Level), row, width)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
 		}
-		if isFull {
-			n.mu.Lock()
-			if len(n.full) >= n.maxCache {
-				// Drop about a tenth, at random (map order): cheap, and
-				// upper rows, read by every proof, come straight back.
-				drop := n.maxCache/10 + 1
-				for k := range n.full {
-					delete(n.full, k)
-					if drop--; drop == 0 {
-						break
-					}
+		n.mu.Lock()
+		if len(n.rows) >= n.maxCache {
+			// Drop about a tenth, at random (map order): cheap, and the
+			// upper rows, read by every proof, come straight back.
+			drop := n.maxCache/10 + 1
+			for k := range n.rows {
+				delete(n.rows, k)
+				if drop--; drop == 0 {
+					break
 				}
 			}
-			n.full[key] = b
-			n.mu.Unlock()
 		}
+		if len(b) > len(n.rows[key]) {
+			n.rows[key] = b
+		}
+		n.mu.Unlock()
 	}
 	return b[pos*hashSize : (pos+1)*hashSize], nil
 }
