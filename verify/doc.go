@@ -3,7 +3,13 @@
 // policy, it decides whether the entry was logged by the trusted log and signed
 // by the key the policy accepts, without talking to the log or a database.
 //
-// This part of the package owns the byte formats the verification reads, each
+// [VerifyBytes] and [Verify] run the checks of the design, in order (bundle,
+// checkpoint, inclusion, signature, key, statement, time, and claim when one
+// is given), and return a [Report]: every check with a reason a
+// non-programmer can read, a verdict that passes only if every check passed,
+// and what the bundle does not prove. [Policy] is policy.json, read strictly.
+//
+// The package also owns the byte formats the verification reads, each
 // with a strict parser and a canonical writer so that signed or hashed bytes are
 // never re-interpreted loosely:
 //
