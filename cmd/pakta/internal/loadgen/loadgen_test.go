@@ -1,0 +1,57 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/rand"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/pakta-id/pakta/ledger"
+	"github.com/pakta-id/pakta/pledge"
+	"github.com/pakta-id/pakta/verify"
+)
+
+func TestNIPsAreValidAndDistinct(t *testing.T) {
+	var zeroTime time.Time
+	seen := map[string]bool{}
+	for _, i := range []int{0, 1, 998, 999, 1997, 1998, 5000, 123456, 1998*36500 - 1} {
+		n := NIP(i)
+		if err := pledge.ValidateNIP(n, pledge.PNS, zeroTime); err != nil {
+			t.Fatalf("NIP(%d) = %s: %v", i, n, err)
+		}
+		if seen[n] {
+			t.Fatalf("NIP(%d) = %s repeats", i, n)
+		}
+		seen[n] = true
+	}
+}
+
+func TestRunInProcess(t *testing.T) {
+	ctx := context.Background()
+	skey, vkey, _ := note.GenerateKey(rand.Reader, "bench.test/log")
+	signer, _ := note.NewSigner(skey)
+	reg, _ := pledge.GenerateKey("", rand.Reader)
+	policy, err := verify.NewPolicy("bench.test/log", vkey, []*pledge.PublicKey{reg.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(ctx, t.TempDir(), ledger.Config{Signer: signer, Policy: policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	res, err := Run(ctx, Local{l}, Config{Employees: 60, Clients: 8, Registrar: reg, Kind: LocalKind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]Phase{"enroll": res.Enroll, "append": res.Append, "reads": res.Reads, "queries": res.Queries} {
+		if p.Count != 60 || len(p.Errors) != 0 || p.PerSecond <= 0 {
+			t.Fatalf("%s: %+v", name, p)
+		}
+	}
+	if _, size := l.Checkpoint(); size != 120 {
+		t.Fatalf("tree size %d, want 120", size)
+	}
+}
