@@ -1,0 +1,132 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/pakta-id/pakta/pledge"
+)
+
+func testPolicy(t testing.TB) (*Policy, []byte) {
+	t.Helper()
+	_, vkey, err := note.GenerateKey(rand.Reader, "pakta.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := pledge.GenerateKey("", rand.Reader)
+	p, err := NewPolicy("pakta.test/log", vkey, []*pledge.PublicKey{reg.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, b
+}
+
+func TestPolicyRoundTrip(t *testing.T) {
+	p, b := testPolicy(t)
+	q, err := ParsePolicy(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := q.Marshal()
+	if !bytes.Equal(b, b2) {
+		t.Fatalf("policy changed on a round trip:\n%s\n%s", b, b2)
+	}
+	if !q.IsRegistrar(p.Registrars[0].KeyID()) || q.MaxSigningAge() != 30*24*time.Hour || q.Verifier().Name() != "pakta.test/log" {
+		t.Fatal("policy lost its meaning on a round trip")
+	}
+}
+
+func TestParsePolicyRejects(t *testing.T) {
+	pol, good := testPolicy(t)
+	_, otherKey, _ := note.GenerateKey(rand.Reader, "other.test/log")
+	priv, _ := pledge.GenerateKey("", rand.Reader)
+	privJWK, _ := priv.MarshalPrivateJWK()
+	edit := func(old, new string) []byte { return bytes.Replace(good, []byte(old), []byte(new), 1) }
+	tests := []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"unknown member (a typo)", edit(`"origin"`, `"registrar":[],"origin"`), "registrar"},
+		{"case-folded member", edit(`"origin"`, `"Origin"`), "Origin"},
+		{"duplicate member", edit(`"origin"`, `"origin":"x","origin"`), "duplicate"},
+		{"trailing data", append(bytes.Clone(good), []byte("{}")...), "after top-level value"},
+		{"missing origin", edit(`"origin": "pakta.test/log",`, ``), "missing \"origin\""},
+		{"log key of another name", edit(pol.LogKey, otherKey), "but origin is"},
+		{"log key malformed", edit(pol.LogKey, "pakta.test/log+1234+AAAA"), "log_key"},
+		{"algorithm none", edit(`"EdDSA",`, `"none",`), "not one pakta accepts"},
+		{"empty algorithms", edit(`"EdDSA",
+    "ES256",
+    "PS256",
+    "RS256"`, ``), "algorithms is empty"},
+		{"negative age", edit(`"max_signing_age_days": 30`, `"max_signing_age_days": -1`), "between 1 and"},
+		{"private registrar key", edit(`"registrars": [`, `"registrars": [`+string(privJWK)+`,`), "private key"},
+		{"bad roots", edit(`"algorithms"`, `"roots": "not pem", "algorithms"`), "no PEM certificate"},
+		{"not JSON", []byte("origin = x"), "policy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParsePolicy(tt.in)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := NewPolicy("a.test/log", otherKey, nil); err == nil || !strings.Contains(err.Error(), "origin") {
+		t.Fatalf("log key named differently from origin: %v", err)
+	}
+}
+
+func TestCheckSigningTime(t *testing.T) {
+	p, _ := testPolicy(t)
+	logged := time.Date(2023, 11, 27, 0, 15, 1, 0, time.UTC)
+	wita := time.FixedZone("WITA", 8*3600)
+	for _, tt := range []struct {
+		name     string
+		signedAt time.Time
+		ok       bool
+	}{
+		{"08:15 WITA is 00:15 UTC, before logged_at", time.Date(2023, 11, 27, 8, 15, 0, 0, wita), true},
+		{"skew of 4 minutes", logged.Add(4 * time.Minute), true},
+		{"skew of 6 minutes", logged.Add(6 * time.Minute), false},
+		{"29 days before", logged.AddDate(0, 0, -29), true},
+		{"31 days before", logged.AddDate(0, 0, -31), false},
+	} {
+		if err := p.CheckSigningTime(tt.signedAt, logged); (err == nil) != tt.ok {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+}
+
+func FuzzPolicy(f *testing.F) {
+	_, good := testPolicy(f)
+	f.Add(good)
+	f.Add([]byte(`{"origin":"a","log_key":"a+00000000+AAAA","registrars":[]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePolicy(b)
+		if err != nil {
+			return
+		}
+		out, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := ParsePolicy(out)
+		if err != nil {
+			t.Fatalf("a policy we wrote does not read back: %v\n%s", err, out)
+		}
+		out2, _ := q.Marshal()
+		if !bytes.Equal(out, out2) {
+			t.Fatal("policy round trip is not stable")
+		}
+	})
+}
