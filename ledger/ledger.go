@@ -69,6 +69,7 @@ type Log struct {
 	log    *slog.Logger
 	nodes  *nodes
 	keys   sync.Map // kid → *pledge.PublicKey, for enrolled keys (immutable)
+	nkeys  atomic.Int64
 
 	queue   chan *request
 	closing chan struct{}
@@ -288,6 +289,8 @@ func (l *Log) Close() error {
 	return l.st.Close()
 }
 
+const maxCachedKeys = 1 << 16
+
 // resolver finds the public key a signature names: a registrar of the
 // policy, or a key enrolled in the log (committed). A key whose enrollment
 // is still being sequenced is not found: submit a pledge after its key's
@@ -315,6 +318,11 @@ func (r resolver) ResolveKey(kid string) (*pledge.PublicKey, error) {
 	k, err := pledge.ParsePublicKey(rec.JWK)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: stored key %s: %w", kid, err)
+	}
+	// Bounded: a province enrolls millions of keys, each used about once.
+	if r.l.nkeys.Add(1) > maxCachedKeys {
+		r.l.keys.Clear()
+		r.l.nkeys.Store(0)
 	}
 	r.l.keys.Store(kid, k)
 	return k, nil
