@@ -226,7 +226,10 @@ func (r *report) run(b *Bundle) {
 	}
 
 	// signature
-	jws, err := pledge.Parse(entry.JWS)
+	// The statement's own rules are the statement check's: parse the JWS
+	// strictly but leave them for later, so that a validly signed pledge
+	// with, say, a wrong date is reported as such.
+	jws, err := pledge.ParseUnvalidated(entry.JWS)
 	if err != nil {
 		r.fail(CheckSignature, "the logged JWS is not well-formed: %v", err)
 		return
@@ -266,7 +269,11 @@ func (r *report) run(b *Bundle) {
 		return
 	}
 
-	// statement: Parse validated it; say what that covered.
+	// statement
+	if err := v.Statement.Validate(); err != nil {
+		r.fail(CheckStatement, "the %s is validly signed, but its content breaks the rules: %v", v.Statement.StatementType(), err)
+		return
+	}
 	switch st := v.Statement.(type) {
 	case *pledge.Pledge:
 		r.pass(CheckStatement, "the pledge is well-formed: %s %s is a valid identifier, its date %s is the date of signed_at %s, and its text matches template %s (sha256 %s…)",
@@ -336,6 +343,11 @@ func (r *report) checkKey(v *pledge.Verified, main opened, enrollment *opened, e
 	switch st := v.Statement.(type) {
 	case *pledge.Pledge:
 		first := v.Signers[0]
+		signedAt, err := st.SignedAtTime()
+		if err != nil {
+			r.fail(CheckKey, "the pledge's signed_at %q is not a date and time, so nothing shows that the key was valid when it signed", st.SignedAt)
+			return false
+		}
 		for _, s := range v.Signers[1:] {
 			if !p.IsRegistrar(s.Key.KeyID()) {
 				r.fail(CheckKey, "the countersignature by key %s is not by a registrar the policy trusts", s.Key.KeyID())
@@ -349,7 +361,7 @@ func (r *report) checkKey(v *pledge.Verified, main opened, enrollment *opened, e
 			}
 			leaf := first.Chain[0]
 			r.pass(CheckKey, "the signature was made with the key of certificate %q (serialNumber %s), issued under the trusted root %q and valid on %s",
-				leaf.Subject.CommonName, leaf.Subject.SerialNumber, first.Chain[len(first.Chain)-1].Subject.CommonName, humanDate(mustSignedAt(st)))
+				leaf.Subject.CommonName, leaf.Subject.SerialNumber, first.Chain[len(first.Chain)-1].Subject.CommonName, humanDate(signedAt))
 			return true
 		}
 		if enrollment == nil {
@@ -357,7 +369,6 @@ func (r *report) checkKey(v *pledge.Verified, main opened, enrollment *opened, e
 			return false
 		}
 		e := enrolled.Statement.(*pledge.Enrollment)
-		signedAt := mustSignedAt(st)
 		switch {
 		case e.JWK.KeyID() != first.Key.KeyID():
 			r.fail(CheckKey, "the enrollment at index %d is for key %s, but the pledge is signed with key %s", enrollment.index, e.JWK.KeyID(), first.Key.KeyID())
@@ -400,11 +411,6 @@ func (r *report) checkKey(v *pledge.Verified, main opened, enrollment *opened, e
 		r.pass(CheckKey, "the %s is signed by registrar %s", st.StatementType(), strings.Join(regs, ", "))
 		return true
 	}
-}
-
-func mustSignedAt(p *pledge.Pledge) time.Time {
-	t, _ := p.SignedAtTime() // validated by Parse
-	return t
 }
 
 // Text renders the report for people: one line per check, then the verdict
