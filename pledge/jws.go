@@ -304,7 +304,8 @@ func (j *JWS) Verify(opts VerifyOptions) (*Verified, error) {
 		one := *j.obj
 		one.Signatures = j.obj.Signatures[i : i+1]
 		if _, err := one.Verify(s.Key.Key()); err != nil {
-			return nil, fmt.Errorf("pledge: signature %d by key %s is not valid: %w", i, h.KeyID, err)
+			// go-jose says only "error in cryptographic primitive".
+			return nil, fmt.Errorf("pledge: signature %d by key %s is not valid: it does not match the signed content", i, h.KeyID)
 		}
 		v.Signers = append(v.Signers, s)
 	}
