@@ -95,6 +95,24 @@ type JWS struct {
 //
 // data is the JWS itself, without surrounding whitespace.
 func Parse(data []byte) (*JWS, error) {
+	j, err := ParseUnvalidated(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.Statement.Validate(); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// ParseUnvalidated reads a JWS exactly as strictly as Parse, except that it
+// does not apply the statement's own rules (Statement.Validate: identifier
+// form, date of signed_at, template hash, …); the payload must still be a
+// strict I-JSON statement of a known type. A verifier uses it to check the
+// signatures first and then report an invalid statement as such, rather than
+// as a malformed JWS. The caller must call Statement.Validate before relying
+// on the statement; Verify (the function) and Parse do.
+func ParseUnvalidated(data []byte) (*JWS, error) {
 	if len(data) > MaxJWSSize {
 		return nil, fmt.Errorf("pledge: JWS of %d bytes is over the %d-byte limit: %w", len(data), MaxJWSSize, ErrTooLarge)
 	}
@@ -128,7 +146,7 @@ func Parse(data []byte) (*JWS, error) {
 		return nil, fmt.Errorf("pledge: JWS payload is not canonical base64url: %w", err)
 	}
 	j.Payload = payload
-	st, err := ParseStatement(payload)
+	st, err := decodeStatement(payload)
 	if err != nil {
 		return nil, err
 	}
@@ -260,6 +278,10 @@ func (j *JWS) Verify(opts VerifyOptions) (*Verified, error) {
 		algs = Algorithms
 	}
 	v := &Verified{JWS: j}
+	if e, ok := j.Statement.(*Enrollment); ok && e.JWK == nil {
+		// Only possible after ParseUnvalidated: there is no key to check.
+		return nil, errors.New(`pledge: enrollment has no "jwk"`)
+	}
 	seen := make(map[string]bool)
 	for i, h := range j.Headers {
 		if !slices.Contains(algs, h.Algorithm) {
@@ -282,7 +304,8 @@ func (j *JWS) Verify(opts VerifyOptions) (*Verified, error) {
 		one := *j.obj
 		one.Signatures = j.obj.Signatures[i : i+1]
 		if _, err := one.Verify(s.Key.Key()); err != nil {
-			return nil, fmt.Errorf("pledge: signature %d by key %s is not valid: %w", i, h.KeyID, err)
+			// go-jose says only "error in cryptographic primitive".
+			return nil, fmt.Errorf("pledge: signature %d by key %s is not valid: it does not match the signed content", i, h.KeyID)
 		}
 		v.Signers = append(v.Signers, s)
 	}
@@ -302,7 +325,7 @@ func (j *JWS) resolve(h Header, opts VerifyOptions) (Signer, error) {
 	if h.Chain != nil {
 		return j.resolveChain(h, opts)
 	}
-	if e, ok := j.Statement.(*Enrollment); ok && e.JWK.KeyID() == h.KeyID {
+	if e, ok := j.Statement.(*Enrollment); ok && e.JWK != nil && e.JWK.KeyID() == h.KeyID {
 		return Signer{Header: h, Key: e.JWK}, nil
 	}
 	if opts.Keys == nil {

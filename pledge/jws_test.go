@@ -323,3 +323,41 @@ func TestRSAPKCS1(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestParseUnvalidated(t *testing.T) {
+	emp := seedKey(t, "employee")
+	hdr := `{"alg":"EdDSA","kid":"` + emp.KeyID() + `","typ":"pakta-pledge+jws"}`
+	// A validly signed pledge whose date is not the date of its signed_at.
+	bad := craft(hdr, payloadWith(t, testPledge(t), "date", `"2023-11-28"`), edPriv(emp))
+	if _, err := Parse(bad); err == nil || !strings.Contains(err.Error(), "date") {
+		t.Fatalf("Parse = %v, want the date rule", err)
+	}
+	j, err := ParseUnvalidated(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Verify(VerifyOptions{Keys: NewKeySet(emp.Public())}); err != nil {
+		t.Fatalf("the signature is valid: %v", err)
+	}
+	if err := j.Statement.Validate(); err == nil {
+		t.Fatal("Validate accepted a wrong date")
+	}
+	if _, err := Verify(bad, VerifyOptions{Keys: NewKeySet(emp.Public())}); err == nil {
+		t.Fatal("Verify accepted a wrong date")
+	}
+	// Syntax stays strict: an unknown member is still an error.
+	if _, err := ParseUnvalidated(craft(hdr, payloadWith(t, testPledge(t), "extra", `1`), edPriv(emp))); err == nil {
+		t.Fatal("ParseUnvalidated accepted an unknown member")
+	}
+	// An enrollment without a jwk has no key to check: an error, not a panic.
+	reg := seedKey(t, "registrar")
+	ehdr := `{"alg":"EdDSA","kid":"` + reg.KeyID() + `","typ":"pakta-enrollment+jws"}`
+	noJWK := craft(ehdr, payloadWith(t, testEnrollment(t, emp), "jwk", ""), edPriv(reg))
+	j, err = ParseUnvalidated(noJWK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Verify(VerifyOptions{Keys: NewKeySet(reg.Public())}); err == nil {
+		t.Fatal("Verify accepted an enrollment without jwk")
+	}
+}

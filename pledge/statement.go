@@ -133,6 +133,19 @@ func TextHash(text string) string {
 // ParseStatement decodes a payload strictly (I-JSON, no unknown members, no
 // trailing data) into the statement its "type" names and validates it.
 func ParseStatement(payload []byte) (Statement, error) {
+	st, err := decodeStatement(payload)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Validate(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// decodeStatement is ParseStatement without Validate: the syntax is as
+// strict, the statement's rules are not applied.
+func decodeStatement(payload []byte) (Statement, error) {
 	if len(payload) > MaxPayloadSize {
 		return nil, fmt.Errorf("pledge: statement of %d bytes is over the %d-byte limit: %w", len(payload), MaxPayloadSize, ErrTooLarge)
 	}
@@ -161,9 +174,6 @@ func ParseStatement(payload []byte) (Statement, error) {
 	}
 	if err := unmarshalStrict(payload, st); err != nil {
 		return nil, fmt.Errorf("pledge: %s: %w", *head.Type, err)
-	}
-	if err := st.Validate(); err != nil {
-		return nil, err
 	}
 	return st, nil
 }

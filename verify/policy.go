@@ -169,8 +169,8 @@ func (p *Policy) MaxSigningAge() time.Duration {
 // Instants are compared, not calendar dates.
 func (p *Policy) CheckSigningTime(signedAt, loggedAt time.Time) error {
 	if signedAt.After(loggedAt.Add(MaxClockSkew)) {
-		return fmt.Errorf("signed at %s, which is after the log recorded it at %s (more than %s of clock skew)",
-			signedAt.Format(time.RFC3339), loggedAt.UTC().Format("2006-01-02T15:04:05.000Z"), MaxClockSkew)
+		return fmt.Errorf("signed at %s, which is after the log recorded it at %s (by more than the %d minutes allowed for clock differences)",
+			signedAt.Format(time.RFC3339), loggedAt.UTC().Format("2006-01-02T15:04:05.000Z"), int(MaxClockSkew.Minutes()))
 	}
 	if signedAt.Before(loggedAt.Add(-p.MaxSigningAge())) {
 		return fmt.Errorf("signed at %s, more than %d days before the log recorded it at %s",

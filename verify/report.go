@@ -3,11 +3,13 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pakta-id/pakta/pledge"
 )
@@ -101,7 +103,7 @@ func VerifyBytes(b []byte, p *Policy, claim *Claim) (*Report, error) {
 	}
 	r := &report{policy: p, claim: claim}
 	if err != nil {
-		r.fail(CheckBundle, "the file is not a well-formed bundle: %v", err)
+		r.fail(CheckBundle, "the file is not a well-formed bundle: %s", plain(err))
 		return r.finish(), nil
 	}
 	r.pass(CheckBundle, "the bundle is well-formed")
@@ -176,47 +178,48 @@ func (r *report) run(b *Bundle) {
 	// checkpoint: the proof's checkpoint, signed by the log's key.
 	proof, err := ParseProof([]byte(b.Proof))
 	if err != nil {
-		r.fail(CheckCheckpoint, "the proof cannot be read: %v", err)
+		r.fail(CheckCheckpoint, "the proof cannot be read: %s", plain(err))
 		return
 	}
 	cp, _, err := OpenCheckpoint(proof.Checkpoint, p.Origin, p.Verifier())
 	if err != nil {
-		r.fail(CheckCheckpoint, "the checkpoint is not a valid statement of the log %q signed with its key: %v", p.Origin, err)
+		r.fail(CheckCheckpoint, "%s", explainCheckpoint(err, p))
 		return
 	}
 	var enrollProof *Proof
 	if ev := b.Key.Enrollment; ev != nil {
 		if enrollProof, err = ParseProof([]byte(ev.Proof)); err != nil {
-			r.fail(CheckCheckpoint, "the enrollment's proof cannot be read: %v", err)
+			r.fail(CheckCheckpoint, "the enrollment's proof cannot be read: %s", plain(err))
 			return
 		}
 		if string(enrollProof.Checkpoint) != string(proof.Checkpoint) {
-			r.fail(CheckCheckpoint, "the enrollment is proved under a different checkpoint than the entry")
+			r.fail(CheckCheckpoint, "the enrollment is proved under a different checkpoint than the entry: both must come from the same signed state of the log")
 			return
 		}
 	}
 	r.pass(CheckCheckpoint, "the log %q signed a checkpoint of %d entries with root %x…", cp.Origin, cp.Size, cp.Root[:8])
 
-	// inclusion
-	if _, err := proof.Verify(b.Entry, p.Origin, p.Verifier()); err != nil {
-		r.fail(CheckInclusion, "the entry is not at index %d of the checkpointed log: %v", proof.Index, err)
+	// inclusion, under the checkpoint just opened (the enrollment's is the
+	// same bytes): its signature is checked once.
+	if err := proof.verifyInclusion(b.Entry, cp); err != nil {
+		r.fail(CheckInclusion, "the entry is not at index %d of the log's checkpoint: %s", proof.Index, explainInclusion(err))
 		return
 	}
 	entry, err := ParseEntry(b.Entry)
 	if err != nil {
-		r.fail(CheckInclusion, "the included entry cannot be read: %v", err)
+		r.fail(CheckInclusion, "the included entry cannot be read: %s", plain(err))
 		return
 	}
 	main := opened{entry: entry, index: proof.Index, cp: cp}
 	var enrollment *opened
 	if enrollProof != nil {
-		if _, err := enrollProof.Verify(b.Key.Enrollment.Entry, p.Origin, p.Verifier()); err != nil {
-			r.fail(CheckInclusion, "the key's enrollment is not at index %d of the checkpointed log: %v", enrollProof.Index, err)
+		if err := enrollProof.verifyInclusion(b.Key.Enrollment.Entry, cp); err != nil {
+			r.fail(CheckInclusion, "the key's enrollment is not at index %d of the log's checkpoint: %s", enrollProof.Index, explainInclusion(err))
 			return
 		}
 		e, err := ParseEntry(b.Key.Enrollment.Entry)
 		if err != nil {
-			r.fail(CheckInclusion, "the enrollment entry cannot be read: %v", err)
+			r.fail(CheckInclusion, "the enrollment entry cannot be read: %s", plain(err))
 			return
 		}
 		enrollment = &opened{entry: e, index: enrollProof.Index, cp: cp}
@@ -226,9 +229,12 @@ func (r *report) run(b *Bundle) {
 	}
 
 	// signature
-	jws, err := pledge.Parse(entry.JWS)
+	// The statement's own rules are the statement check's: parse the JWS
+	// strictly but leave them for later, so that a validly signed pledge
+	// with, say, a wrong date is reported as such.
+	jws, err := pledge.ParseUnvalidated(entry.JWS)
 	if err != nil {
-		r.fail(CheckSignature, "the logged JWS is not well-formed: %v", err)
+		r.fail(CheckSignature, "the signed document in the entry (a JWS) is not well-formed: %s", plain(err))
 		return
 	}
 	keys := pledge.NewKeySet(p.RegistrarKeys().Keys()...)
@@ -236,7 +242,7 @@ func (r *report) run(b *Bundle) {
 	if enrollment != nil {
 		enrolled, err = pledge.Verify(enrollment.entry.JWS, pledge.VerifyOptions{Keys: p.RegistrarKeys(), Algorithms: p.Algorithms, Roots: p.RootPool()})
 		if err != nil {
-			r.fail(CheckSignature, "the key's enrollment (index %d) is not validly signed by a trusted registrar and the key itself: %v", enrollment.index, err)
+			r.fail(CheckSignature, "the key's enrollment (index %d) is not validly signed by a trusted registrar and the key itself: %s", enrollment.index, plain(err))
 			return
 		}
 		e, ok := enrolled.Statement.(*pledge.Enrollment)
@@ -249,9 +255,9 @@ func (r *report) run(b *Bundle) {
 	v, err := jws.Verify(pledge.VerifyOptions{Keys: keys, Algorithms: p.Algorithms, Roots: p.RootPool()})
 	if err != nil {
 		if errors.Is(err, pledge.ErrUnknownKey) {
-			r.fail(CheckSignature, "the %s is signed with a key that neither the bundle's enrollment nor the policy's registrars hold: %v", jws.Statement.StatementType(), err)
+			r.fail(CheckSignature, "the %s is signed with a key that neither the bundle's enrollment nor the policy's registrars hold, so its signature cannot be checked (%s)", jws.Statement.StatementType(), plain(err))
 		} else {
-			r.fail(CheckSignature, "the %s's signature is not valid: %v", jws.Statement.StatementType(), err)
+			r.fail(CheckSignature, "the %s's signature is not valid: %s", jws.Statement.StatementType(), plain(err))
 		}
 		return
 	}
@@ -266,7 +272,11 @@ func (r *report) run(b *Bundle) {
 		return
 	}
 
-	// statement: Parse validated it; say what that covered.
+	// statement
+	if err := v.Statement.Validate(); err != nil {
+		r.fail(CheckStatement, "the %s is validly signed, but its content breaks the rules: %s", v.Statement.StatementType(), plain(err))
+		return
+	}
 	switch st := v.Statement.(type) {
 	case *pledge.Pledge:
 		r.pass(CheckStatement, "the pledge is well-formed: %s %s is a valid identifier, its date %s is the date of signed_at %s, and its text matches template %s (sha256 %s…)",
@@ -298,7 +308,7 @@ func (r *report) run(b *Bundle) {
 		pl, ok := v.Statement.(*pledge.Pledge)
 		var problems []string
 		if !ok {
-			problems = append(problems, "the entry is a "+v.Statement.StatementType()+", not a pledge")
+			problems = append(problems, "the entry is "+article(v.Statement.StatementType())+", not a pledge")
 		} else {
 			if pl.Signer.Scheme != c.Scheme || pl.Signer.ID != c.ID {
 				problems = append(problems, fmt.Sprintf("it was signed by %s %s, not %s %s", pl.Signer.Scheme, pl.Signer.ID, c.Scheme, c.ID))
@@ -336,6 +346,11 @@ func (r *report) checkKey(v *pledge.Verified, main opened, enrollment *opened, e
 	switch st := v.Statement.(type) {
 	case *pledge.Pledge:
 		first := v.Signers[0]
+		signedAt, err := st.SignedAtTime()
+		if err != nil {
+			r.fail(CheckKey, "the pledge's signed_at %q is not a date and time, so nothing shows that the key was valid when it signed", st.SignedAt)
+			return false
+		}
 		for _, s := range v.Signers[1:] {
 			if !p.IsRegistrar(s.Key.KeyID()) {
 				r.fail(CheckKey, "the countersignature by key %s is not by a registrar the policy trusts", s.Key.KeyID())
@@ -349,7 +364,7 @@ func (r *report) checkKey(v *pledge.Verified, main opened, enrollment *opened, e
 			}
 			leaf := first.Chain[0]
 			r.pass(CheckKey, "the signature was made with the key of certificate %q (serialNumber %s), issued under the trusted root %q and valid on %s",
-				leaf.Subject.CommonName, leaf.Subject.SerialNumber, first.Chain[len(first.Chain)-1].Subject.CommonName, humanDate(mustSignedAt(st)))
+				leaf.Subject.CommonName, leaf.Subject.SerialNumber, first.Chain[len(first.Chain)-1].Subject.CommonName, humanDate(signedAt))
 			return true
 		}
 		if enrollment == nil {
@@ -357,7 +372,6 @@ func (r *report) checkKey(v *pledge.Verified, main opened, enrollment *opened, e
 			return false
 		}
 		e := enrolled.Statement.(*pledge.Enrollment)
-		signedAt := mustSignedAt(st)
 		switch {
 		case e.JWK.KeyID() != first.Key.KeyID():
 			r.fail(CheckKey, "the enrollment at index %d is for key %s, but the pledge is signed with key %s", enrollment.index, e.JWK.KeyID(), first.Key.KeyID())
@@ -402,11 +416,6 @@ func (r *report) checkKey(v *pledge.Verified, main opened, enrollment *opened, e
 	}
 }
 
-func mustSignedAt(p *pledge.Pledge) time.Time {
-	t, _ := p.SignedAtTime() // validated by Parse
-	return t
-}
-
 // Text renders the report for people: one line per check, then the verdict
 // and what the bundle does not prove.
 func (r *Report) Text() string {
@@ -430,8 +439,51 @@ func (r *Report) Text() string {
 	return b.String()
 }
 
-// MarshalJSON writes the report with stable field names.
+// MarshalJSONIndent writes the report as indented JSON with stable field
+// names.
 func (r *Report) MarshalJSONIndent() ([]byte, error) {
 	type plain Report
 	return json.Marshal((*plain)(r), jsontext.WithIndent("  "))
+}
+
+// article puts "a" or "an" before a statement type.
+func article(word string) string {
+	if strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an " + word
+	}
+	return "a " + word
+}
+
+// plain words an error from the parsers for people reading a report: the
+// Go package prefixes and type names go, and it fits on one line.
+func plain(err error) string {
+	s := err.Error()
+	for _, prefix := range []string{"verify: ", "bundle: ", "pledge: ", "jsontext: ", "json: ", "go-jose/go-jose: "} {
+		s = strings.ReplaceAll(s, prefix, "")
+	}
+	s = goTypeRE.ReplaceAllString(s, "")
+	s = strings.ReplaceAll(s, "unexpected EOF", "unexpected end of file")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// goTypeRE matches "cannot unmarshal JSON string into Go pledge.Pledge: ",
+// which says nothing to a reader that the rest of the message does not.
+var goTypeRE = regexp.MustCompile(`cannot unmarshal JSON \w+ into Go [\w.*\[\]]+: `)
+
+// explainCheckpoint words a failure of OpenCheckpoint.
+func explainCheckpoint(err error, p *Policy) string {
+	v := p.Verifier()
+	var invalid *note.InvalidSignatureError
+	var unverified *note.UnverifiedNoteError
+	switch {
+	case errors.As(err, &invalid):
+		return fmt.Sprintf("the checkpoint carries a signature by the log key %s+%08x that is not valid: the checkpoint or its signature was changed after the log signed it", v.Name(), v.KeyHash())
+	case errors.As(err, &unverified):
+		var names []string
+		for _, s := range unverified.Note.UnverifiedSigs {
+			names = append(names, fmt.Sprintf("%s+%08x", s.Name, s.Hash))
+		}
+		return fmt.Sprintf("the checkpoint is not signed by the log key %s+%08x that the policy trusts; it is signed only by %s", v.Name(), v.KeyHash(), strings.Join(names, ", "))
+	}
+	return fmt.Sprintf("the checkpoint is not a valid statement of the log %q signed with its key: %s", p.Origin, plain(err))
 }
