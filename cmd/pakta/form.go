@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,15 @@ func readForm(path string, v any) error {
 		if errors.Is(err, io.EOF) {
 			return usagef("form %s is empty", path)
 		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			// One line per problem, without Go type names.
+			msgs := make([]string, len(te.Errors))
+			for i, m := range te.Errors {
+				msgs[i] = goType.ReplaceAllString(m, "")
+			}
+			return usagef("form %s: %s", path, strings.Join(msgs, "; "))
+		}
 		return usagef("form %s: %w", path, err)
 	}
 	var extra any
@@ -47,6 +57,8 @@ func readForm(path string, v any) error {
 	}
 	return nil
 }
+
+var goType = regexp.MustCompile(` (in|into) (type )?[\w.*\[\]]+`)
 
 // zoneNames are Indonesia's time zones by their usual names.
 var zoneNames = map[string]int{"WIB": 7, "WITA": 8, "WIT": 9, "UTC": 0, "Z": 0}
