@@ -45,7 +45,7 @@ exist or the log fails, 2 for bad usage.`,
 			if !query {
 				var err error
 				if index, err = strconv.ParseUint(args[0], 10, 64); err != nil || (args[0] != "0" && args[0][0] == '0') {
-					return usagef("INDEX %q is not a decimal entry index", args[0])
+					return usagef("index %q is not a decimal entry index", args[0])
 				}
 			}
 			claim, err := (&cf).claimIf(query)
