@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spf13/cobra"
+)
+
+func newGetCmd() *cobra.Command {
+	var (
+		lf     logFlags
+		cf     claimFlags
+		outDir string
+	)
+	cmd := &cobra.Command{
+		Use:   "get [--dir D | --server URL] (INDEX | --nip X --date D | --scheme S --id I --date D) [--out DIR]",
+		Short: "Fetch bundles: one entry's, or every pledge of a person on a date",
+		Long: `Get fetches bundles, against the log's latest checkpoint, from the local log
+in --dir (default ./pakta-data) or from --server URL.
+
+  pakta get INDEX                 the bundle of entry INDEX
+  pakta get --nip X --date D      every pledge bundle of NIP X dated D
+                                  (--scheme S --id I for staff without a NIP)
+
+Without --out, a single bundle is printed as it would be saved (a
+.pakta.json file), and a query prints {"bundles": [...]} as the server's
+GET /v1/pledges does. With --out DIR, each bundle is written to
+DIR/<index>.pakta.json and the files are listed.
+
+Exit codes: 0 on success (an empty list included), 1 if the entry does not
+exist or the log fails, 2 for bad usage.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			query := cf.any()
+			switch {
+			case query && len(args) != 0:
+				return usagef("give an INDEX or a query (--nip/--scheme --id, --date), not both")
+			case !query && len(args) != 1:
+				return usagef("get takes one INDEX, or a query --nip X --date D (see \"pakta get --help\")")
+			}
+			var index uint64
+			if !query {
+				var err error
+				if index, err = strconv.ParseUint(args[0], 10, 64); err != nil || (args[0] != "0" && args[0][0] == '0') {
+					return usagef("index %q is not a decimal entry index", args[0])
+				}
+			}
+			claim, err := (&cf).claimIf(query)
+			if err != nil {
+				return err
+			}
+			if outDir != "" {
+				if st, err := os.Stat(outDir); err != nil || !st.IsDir() {
+					return usagef("--out %s is not a directory", outDir)
+				}
+			}
+			b, err := lf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			var bundles [][]byte
+			if query {
+				bundles, err = b.Pledges(cmd.Context(), claim.Scheme, claim.ID, claim.Date)
+			} else {
+				var one []byte
+				one, err = b.Bundle(cmd.Context(), index)
+				bundles = [][]byte{one}
+			}
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if outDir != "" {
+				for _, bu := range bundles {
+					i, err := bundleIndex(bu)
+					if err != nil {
+						return failure(err)
+					}
+					file := filepath.Join(outDir, bundleFile(i))
+					if err := os.WriteFile(file, append(bu, '\n'), 0o644); err != nil {
+						return failure(err)
+					}
+					fmt.Fprintln(out, file)
+				}
+				if query && len(bundles) == 0 {
+					fmt.Fprintf(cmd.ErrOrStderr(), "no pledge by %s %s dated %s\n", claim.Scheme, claim.ID, claim.Date)
+				}
+				return nil
+			}
+			if !query {
+				_, err := out.Write(append(bundles[0], '\n'))
+				return err
+			}
+			var buf bytes.Buffer
+			buf.WriteString(`{"bundles":[`)
+			for i, bu := range bundles {
+				if i > 0 {
+					buf.WriteByte(',')
+				}
+				buf.Write(bu)
+			}
+			buf.WriteString("]}\n")
+			_, err = out.Write(buf.Bytes())
+			return err
+		},
+	}
+	lf.register(cmd)
+	cf.register(cmd, false)
+	cmd.Flags().StringVar(&outDir, "out", "", "write each bundle to `directory`/<index>.pakta.json")
+	return cmd
+}
+
+func newProofCmd() *cobra.Command {
+	var (
+		lf       logFlags
+		from, to uint64
+		asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "proof --from N [--to M] [--dir D | --server URL] [--json]",
+		Short: "Print a consistency proof between two tree sizes",
+		Long: `Proof prints the RFC 6962 consistency proof that the log's tree of size N is
+a prefix of its tree of size M (default: the latest checkpoint's size), one
+base64 hash a line; with --json, {"from": N, "to": M, "proof": [...]}, as
+GET /v1/proof/consistency answers. 0 < N ≤ M ≤ the log's size.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if from == 0 {
+				return usagef("proof needs --from N, N > 0")
+			}
+			if cmd.Flags().Changed("to") && to < from {
+				return usagef("--to %d is below --from %d", to, from)
+			}
+			b, err := lf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			size, proof, err := b.Consistency(cmd.Context(), from, to)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if proof == nil {
+					proof = [][]byte{}
+				}
+				return printJSON(cmd.OutOrStdout(), struct {
+					From  uint64   `json:"from"`
+					To    uint64   `json:"to"`
+					Proof [][]byte `json:"proof"` // base64 std
+				}{from, size, proof})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "consistency proof from size %d to size %d: %d hashes\n", from, size, len(proof))
+			for _, h := range proof {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b64(h))
+			}
+			return nil
+		},
+	}
+	lf.register(cmd)
+	cmd.Flags().Uint64Var(&from, "from", 0, "the smaller tree `size`")
+	cmd.Flags().Uint64Var(&to, "to", 0, "the larger tree `size` (default the latest)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the proof as JSON")
+	return cmd
+}

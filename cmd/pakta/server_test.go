@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pakta-id/pakta/ledger"
+)
+
+// pakta runs the CLI in-process and returns its exit code and output.
+func pakta(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func mustPakta(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := pakta(t, args...)
+	if code != 0 {
+		t.Fatalf("pakta %s: exit %d\n%s", strings.Join(args, " "), code, errs)
+	}
+	return out
+}
+
+const testPerson = `{"scheme": "nip", "id": "198703152010011002", "name": "Budi Santoso", "unit": "Bagian Umum",
+ "agency": {"code": "7601", "name": "Pemerintah Kabupaten Mamuju"}, "employment": "PNS"}`
+
+// setup makes a log in dir/log with an enrolled employee, and returns the
+// paths of the enrollment and a pledge JWS, not yet submitted.
+func setup(t *testing.T, dir string) (enroll, pledgeJWS string) {
+	t.Helper()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	mustPakta(t, "init", "--dir", p("log"), "--origin", "pakta.test/log")
+	mustPakta(t, "keygen", "--out", p("budi.jwk"))
+	write(t, p("person.json"), testPerson)
+	write(t, p("pledge.json"), `{"signer": `+testPerson+`, "template": "netralitas-2024", "election": "Pemilu 2024", "place": "Mamuju", "tz": "WITA"}`)
+	write(t, p("text.txt"), "Saya menjaga netralitas.\n")
+	mustPakta(t, "enroll", "--registrar-key", p("log/registrar.jwk"), "--key", p("budi.jwk"), "--form", p("person.json"), "--out", p("enroll.jws"))
+	mustPakta(t, "sign", "--key", p("budi.jwk"), "--form", p("pledge.json"), "--text", p("text.txt"), "--out", p("pledge.jws"))
+	return p("enroll.jws"), p("pledge.jws")
+}
+
+func write(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSubmitRefusesLogInUse(t *testing.T) {
+	dir := t.TempDir()
+	enroll, _ := setup(t, dir)
+	l, err := dataDir(filepath.Join(dir, "log")).openLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	code, _, stderr := pakta(t, "submit", "--dir", filepath.Join(dir, "log"), "--out", dir, enroll)
+	if code != exitFailure || !strings.Contains(stderr, "in use") || !strings.Contains(stderr, "--server") {
+		t.Fatalf("submit to a log in use: exit %d, stderr %q; want exit 1 naming the lock and --server", code, stderr)
+	}
+}
+
+// TestServer drives submit, get, proof and report with --server against a
+// stand-in for the HTTP API of the design (the real one lives with pakta
+// serve), backed by a real log.
+func TestServer(t *testing.T) {
+	dir := t.TempDir()
+	enroll, pledgeJWS := setup(t, dir)
+	logDir := dataDir(filepath.Join(dir, "log"))
+	l, err := logDir.openLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	srv := httptest.NewServer(fakeAPI(t, l))
+	defer srv.Close()
+	out := filepath.Join(dir, "out")
+	os.Mkdir(out, 0o755)
+
+	got := mustPakta(t, "submit", "--server", srv.URL, "--out", out, enroll, pledgeJWS)
+	if !strings.Contains(got, "enroll.jws: logged at index 0") || !strings.Contains(got, "pledge.jws: logged at index 1") {
+		t.Fatalf("submit --server:\n%s", got)
+	}
+	got = mustPakta(t, "submit", "--server", srv.URL, "--out", out, "--json", pledgeJWS)
+	if !strings.Contains(got, `"duplicate": true`) {
+		t.Fatalf("submit --server of a duplicate:\n%s", got)
+	}
+	mustPakta(t, "verify", "--policy", logDir.policy(), filepath.Join(out, "1.pakta.json"))
+
+	bundle := mustPakta(t, "get", "--server", srv.URL, "1")
+	write(t, filepath.Join(dir, "got.json"), bundle)
+	mustPakta(t, "verify", "--policy", logDir.policy(), filepath.Join(dir, "got.json"))
+
+	today := time.Now().In(time.FixedZone("WITA", 8*3600)).Format("2006-01-02")
+	got = mustPakta(t, "get", "--server", srv.URL, "--nip", "198703152010011002", "--date", today)
+	if !strings.HasPrefix(got, `{"bundles":[{"v":1,`) {
+		t.Fatalf("get --nip --server: %s", got)
+	}
+	if code, _, stderr := pakta(t, "get", "--server", srv.URL, "7"); code != exitFailure || !strings.Contains(stderr, "404") {
+		t.Fatalf("get --server past the end: exit %d, %s", code, stderr)
+	}
+
+	got = mustPakta(t, "proof", "--server", srv.URL, "--from", "1", "--json")
+	if !strings.Contains(got, `"to": 2`) {
+		t.Fatalf("proof --server: %s", got)
+	}
+
+	write(t, filepath.Join(dir, "roster.csv"), "nip,name,unit\n198703152010011002,Budi Santoso,Bagian Umum\n199001012015032001,Siti,Bagian Umum\n")
+	got = mustPakta(t, "report", "--server", srv.URL, "--policy", logDir.policy(), "--roster", filepath.Join(dir, "roster.csv"), "--date", today)
+	if !strings.Contains(got, "1 of 2 signed") {
+		t.Fatalf("report --server:\n%s", got)
+	}
+	// A report verifies the server's bundles: under another policy, none do.
+	mustPakta(t, "init", "--dir", filepath.Join(dir, "other"))
+	if code, _, stderr := pakta(t, "report", "--server", srv.URL, "--policy", filepath.Join(dir, "other", "policy.json"), "--roster", filepath.Join(dir, "roster.csv"), "--date", today); code != exitFailure || !strings.Contains(stderr, "fails its [checkpoint] check") {
+		t.Fatalf("report --server under the wrong policy: exit %d, %s", code, stderr)
+	}
+
+	// A refusal carries the server's reason.
+	mustPakta(t, "sign", "--key", filepath.Join(dir, "budi.jwk"), "--form", filepath.Join(dir, "pledge.json"), "--text", filepath.Join(dir, "text.txt"), "--out", filepath.Join(dir, "again.jws"))
+	code, _, stderr := pakta(t, "submit", "--server", srv.URL, "--out", out, filepath.Join(dir, "again.jws"))
+	if code != exitFailure || !strings.Contains(stderr, "refused: 409 Conflict") || !strings.Contains(stderr, "already pledged") {
+		t.Fatalf("a conflicting submit --server: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := pakta(t, "get", "--server", "ftp://x", "1"); code != exitUsage {
+		t.Fatalf("get --server ftp://x: exit %d, %s", code, stderr)
+	}
+}
+
+// fakeAPI serves the parts of the design's HTTP API the CLI uses.
+func fakeAPI(t *testing.T, l *ledger.Log) http.Handler {
+	mux := http.NewServeMux()
+	fail := func(w http.ResponseWriter, status int, err error) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]any{"error": err.Error()})
+	}
+	bundle := func(ctx context.Context, i uint64) ([]byte, error) {
+		b, err := l.Bundle(ctx, i)
+		if err != nil {
+			return nil, err
+		}
+		return b.Marshal()
+	}
+	mux.HandleFunc("POST /v1/entries", func(w http.ResponseWriter, r *http.Request) {
+		ct := r.Header.Get("Content-Type")
+		body := new(bytes.Buffer)
+		body.ReadFrom(r.Body)
+		if want := "application/jose"; bytes.HasPrefix(body.Bytes(), []byte("{")) {
+			want += "+json"
+			if ct != want {
+				fail(w, http.StatusUnsupportedMediaType, fmt.Errorf("content type %q", ct))
+				return
+			}
+		} else if ct != want {
+			fail(w, http.StatusUnsupportedMediaType, fmt.Errorf("content type %q", ct))
+			return
+		}
+		res, err := l.Append(r.Context(), body.Bytes())
+		var conflict *ledger.ConflictError
+		switch {
+		case errors.As(err, &conflict):
+			fail(w, http.StatusConflict, err)
+			return
+		case errors.Is(err, ledger.ErrForbidden):
+			fail(w, http.StatusForbidden, err)
+			return
+		case err != nil:
+			fail(w, http.StatusBadRequest, err)
+			return
+		}
+		b, err := bundle(r.Context(), res.Index)
+		if err != nil {
+			fail(w, http.StatusInternalServerError, err)
+			return
+		}
+		if res.Duplicate {
+			w.WriteHeader(http.StatusOK)
+		} else {
+			w.WriteHeader(http.StatusCreated)
+		}
+		w.Write(b)
+	})
+	mux.HandleFunc("GET /v1/entries/{index}", func(w http.ResponseWriter, r *http.Request) {
+		i, err := strconv.ParseUint(r.PathValue("index"), 10, 64)
+		if err != nil {
+			fail(w, http.StatusBadRequest, err)
+			return
+		}
+		b, err := bundle(r.Context(), i)
+		if errors.Is(err, ledger.ErrNotFound) {
+			fail(w, http.StatusNotFound, err)
+			return
+		} else if err != nil {
+			fail(w, http.StatusInternalServerError, err)
+			return
+		}
+		w.Write(b)
+	})
+	mux.HandleFunc("GET /v1/pledges", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		scheme, id := q.Get("scheme"), q.Get("id")
+		if q.Has("nip") {
+			scheme, id = "nip", q.Get("nip")
+		}
+		idx, err := l.Pledges(r.Context(), scheme, id, q.Get("date"))
+		if err != nil {
+			fail(w, http.StatusBadRequest, err)
+			return
+		}
+		var bundles []json.RawMessage
+		for _, i := range idx {
+			b, err := bundle(r.Context(), i)
+			if err != nil {
+				fail(w, http.StatusInternalServerError, err)
+				return
+			}
+			bundles = append(bundles, b)
+		}
+		json.NewEncoder(w).Encode(map[string]any{"bundles": bundles})
+	})
+	mux.HandleFunc("GET /v1/proof/consistency", func(w http.ResponseWriter, r *http.Request) {
+		from, _ := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
+		to, _ := strconv.ParseUint(r.URL.Query().Get("to"), 10, 64)
+		p, err := l.ConsistencyProof(r.Context(), from, to)
+		if err != nil {
+			fail(w, http.StatusBadRequest, err)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"from": from, "to": to, "proof": p})
+	})
+	mux.HandleFunc("GET /checkpoint", func(w http.ResponseWriter, r *http.Request) {
+		signed, _ := l.Checkpoint()
+		w.Write(signed)
+	})
+	return mux
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pakta-id/pakta/pledge"
+)
+
+// pledgeForm is what "pakta sign" reads: the pledge minus what it derives
+// (type, date, the template's hash and the text itself).
+type pledgeForm struct {
+	ID         string        `json:"id,omitzero" yaml:"id"`
+	Signer     pledge.Person `json:"signer" yaml:"signer"`
+	Template   string        `json:"template" yaml:"template"`
+	Election   string        `json:"election" yaml:"election"`
+	Place      string        `json:"place" yaml:"place"`
+	SignedAt   string        `json:"signed_at,omitzero" yaml:"signed_at"`
+	TZ         string        `json:"tz,omitzero" yaml:"tz"`
+	Supersedes *uint64       `json:"supersedes,omitzero" yaml:"supersedes"`
+}
+
+const maxTextSize = 64 << 10
+
+func newSignCmd() *cobra.Command {
+	var (
+		keyPath, form, textPath, out, tz string
+		witnesses                        []string
+	)
+	cmd := &cobra.Command{
+		Use:   "sign --key EMPLOYEE.jwk --form PLEDGE --text TEMPLATE.txt [--out FILE]",
+		Short: "Sign a pledge from a form (and, as subcommands, templates and revocations)",
+		Long: `Sign makes a pledge from a JSON or YAML form and signs it with the employee's
+key (the one enrolled for the signer). The form:
+  signer:
+    scheme: nip
+    id: "198703152010011002"
+    name: Budi Santoso
+    unit: Bagian Umum                # optional, as position
+    agency: {code: "7601", name: Pemerintah Kabupaten Mamuju}
+    employment: PNS
+  template: netralitas-2024          # the template id
+  election: Pemilu 2024
+  place: Mamuju
+  signed_at: now                     # optional: now (the default) or RFC 3339
+  tz: WITA                           # optional: the zone of "now" (or --tz)
+  id: ...                            # optional: default a random UUID
+  supersedes: 12                     # optional: the index this corrects
+
+The text is --text exactly as shown to the signer; its SHA-256 becomes
+template.sha256. The date is signed_at's calendar date in its own offset.
+--witness adds a registrar's countersignature (JWS JSON serialization).
+The JWS goes to --out (refusing to overwrite) or stdout.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if keyPath == "" || form == "" || textPath == "" {
+				return usagef("sign needs --key, --form and --text")
+			}
+			var f pledgeForm
+			if err := readForm(form, &f); err != nil {
+				return err
+			}
+			text, err := readFileLimited(textPath, maxTextSize)
+			if err != nil {
+				return usagef("reading the text: %w", err)
+			}
+			p, err := f.pledge(string(text), tz, time.Now())
+			if err != nil {
+				return usageError(err)
+			}
+			key, err := pledge.ReadPrivateKeyFile(keyPath)
+			if err != nil {
+				return usageError(err)
+			}
+			var jws []byte
+			if len(witnesses) == 0 {
+				jws, err = pledge.Sign(p, key)
+			} else {
+				keys := []*pledge.PrivateKey{key}
+				for _, w := range witnesses {
+					k, err := pledge.ReadPrivateKeyFile(w)
+					if err != nil {
+						return usageError(err)
+					}
+					keys = append(keys, k)
+				}
+				jws, err = pledge.SignJSON(p, keys...)
+			}
+			if err != nil {
+				return err
+			}
+			if err := writeOutput(cmd.OutOrStdout(), out, append(jws, '\n')); err != nil {
+				return err
+			}
+			if out != "" && out != "-" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "pledge %s by %s %s dated %s written to %s\n", p.ID, p.Signer.Scheme, p.Signer.ID, p.Date, out)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&keyPath, "key", "", "the signer's private JWK `file`")
+	f.StringVar(&form, "form", "", "the pledge form, a JSON or YAML `file`")
+	f.StringVar(&textPath, "text", "", "the template text `file`, exactly as shown to the signer")
+	f.StringVar(&tz, "tz", "", "time `zone` of signed_at \"now\": WIB, WITA, WIT, +08:00, … (default the form's tz, else local)")
+	f.StringArrayVar(&witnesses, "witness", nil, "a registrar's private JWK `file` to countersign with (repeatable)")
+	f.StringVar(&out, "out", "", "write the JWS to `file` (default stdout)")
+	cmd.AddCommand(newSignTemplateCmd(), newSignRevocationCmd())
+	return cmd
+}
+
+// pledge builds the pledge the form describes, with text and the clock now.
+func (f *pledgeForm) pledge(text, tz string, now time.Time) (*pledge.Pledge, error) {
+	p := &pledge.Pledge{
+		Type: pledge.TypePledge, ID: f.ID, Signer: f.Signer,
+		Template: pledge.TemplateRef{ID: f.Template, SHA256: pledge.TextHash(text)},
+		Text:     text, Election: f.Election, Place: f.Place, Supersedes: f.Supersedes,
+	}
+	if p.ID == "" {
+		p.ID = newUUID()
+	}
+	var at time.Time
+	if f.SignedAt == "" || f.SignedAt == "now" {
+		zone := f.TZ
+		if tz != "" {
+			zone = tz
+		}
+		loc, err := parseZone(zone)
+		if err != nil {
+			return nil, err
+		}
+		at = now.In(loc)
+		p.SignedAt = timestamp(at)
+	} else {
+		if f.TZ != "" || tz != "" {
+			return nil, fmt.Errorf("signed_at %s carries its own offset: drop tz", f.SignedAt)
+		}
+		var err error
+		if at, err = time.Parse(time.RFC3339, f.SignedAt); err != nil {
+			return nil, fmt.Errorf("signed_at %q is not \"now\" or an RFC 3339 timestamp such as 2023-11-27T08:15:00+08:00", f.SignedAt)
+		}
+		p.SignedAt = f.SignedAt
+	}
+	p.Date = at.Format(pledge.DateLayout)
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func newSignTemplateCmd() *cobra.Command {
+	var keyPath, id, lang, textPath, out string
+	cmd := &cobra.Command{
+		Use:   "template --key REGISTRAR.jwk --id ID --lang LANG --text FILE [--out FILE]",
+		Short: "Sign a template (the published wording of a pledge) as a registrar",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if keyPath == "" || id == "" || textPath == "" {
+				return usagef("sign template needs --key, --id and --text")
+			}
+			text, err := readFileLimited(textPath, maxTextSize)
+			if err != nil {
+				return usagef("reading the text: %w", err)
+			}
+			t := &pledge.Template{Type: pledge.TypeTemplate, ID: id, Lang: lang, Text: string(text), SHA256: pledge.TextHash(string(text))}
+			return signStatement(cmd, t, keyPath, out)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&keyPath, "key", "", "the registrar's private JWK `file`")
+	f.StringVar(&id, "id", "", "template `id`, such as netralitas-2024")
+	f.StringVar(&lang, "lang", "id", "`language` tag of the text")
+	f.StringVar(&textPath, "text", "", "the template text `file`")
+	f.StringVar(&out, "out", "", "write the JWS to `file` (default stdout)")
+	return cmd
+}
+
+func newSignRevocationCmd() *cobra.Command {
+	var keyPath, kid, reason, out string
+	cmd := &cobra.Command{
+		Use:   "revocation --key REGISTRAR.jwk --kid KID --reason TEXT [--out FILE]",
+		Short: "Sign a revocation of an enrolled key as a registrar",
+		Long: `A revocation takes effect at its position in the log: pledges logged after it
+with that key are refused; those logged before stay valid.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if keyPath == "" || kid == "" || reason == "" {
+				return usagef("sign revocation needs --key, --kid and --reason")
+			}
+			r := &pledge.Revocation{Type: pledge.TypeRevocation, KID: kid, Reason: reason}
+			return signStatement(cmd, r, keyPath, out)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&keyPath, "key", "", "the registrar's private JWK `file`")
+	f.StringVar(&kid, "kid", "", "the `kid` of the key to revoke")
+	f.StringVar(&reason, "reason", "", "why, in words (`text`)")
+	f.StringVar(&out, "out", "", "write the JWS to `file` (default stdout)")
+	return cmd
+}
+
+// signStatement validates st, signs it with the key in keyPath as a compact
+// JWS and writes it to out.
+func signStatement(cmd *cobra.Command, st pledge.Statement, keyPath, out string) error {
+	if err := st.Validate(); err != nil {
+		return usageError(err)
+	}
+	key, err := pledge.ReadPrivateKeyFile(keyPath)
+	if err != nil {
+		return usageError(err)
+	}
+	jws, err := pledge.Sign(st, key)
+	if err != nil {
+		return err
+	}
+	return writeOutput(cmd.OutOrStdout(), out, append(jws, '\n'))
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pakta-id/pakta/pledge"
+	"github.com/pakta-id/pakta/verify"
+)
+
+// claimFlags are the flags of a claim about a person's pledge on a date,
+// shared by verify (the claim check) and get (the query).
+type claimFlags struct {
+	nip, scheme, id, date, template, election string
+}
+
+func (c *claimFlags) register(cmd *cobra.Command, withTemplate bool) {
+	f := cmd.Flags()
+	f.StringVar(&c.nip, "nip", "", "the signer's `NIP` (18 digits)")
+	f.StringVar(&c.scheme, "scheme", "", "the signer's identifier `scheme` (nip, nik or agency:<code>), with --id")
+	f.StringVar(&c.id, "id", "", "the signer's `identifier` in --scheme")
+	f.StringVar(&c.date, "date", "", "the pledge's own `date`, YYYY-MM-DD")
+	if withTemplate {
+		f.StringVar(&c.template, "template", "", "also claim the template `id`")
+		f.StringVar(&c.election, "election", "", "also claim the `election`")
+	}
+}
+
+func (c *claimFlags) any() bool {
+	return c.nip != "" || c.scheme != "" || c.id != "" || c.date != "" || c.template != "" || c.election != ""
+}
+
+// claim checks the flags and returns the claim they make: a person and a
+// date are required together.
+func (c *claimFlags) claim() (*verify.Claim, error) {
+	scheme, id := c.scheme, c.id
+	switch {
+	case c.nip != "" && (c.scheme != "" || c.id != ""):
+		return nil, usagef("give --nip, or --scheme and --id, not both")
+	case c.nip != "":
+		scheme, id = pledge.SchemeNIP, c.nip
+	case c.scheme == "" || c.id == "":
+		return nil, usagef("a claim needs the signer: --nip, or --scheme and --id")
+	}
+	if c.date == "" {
+		return nil, usagef("a claim needs --date YYYY-MM-DD (the pledge's own date)")
+	}
+	if err := pledge.ValidateID(scheme, id, "", time.Time{}); err != nil {
+		return nil, usageError(err)
+	}
+	if _, err := time.Parse(pledge.DateLayout, c.date); err != nil {
+		return nil, usagef("--date %q is not a date YYYY-MM-DD", c.date)
+	}
+	return &verify.Claim{Scheme: scheme, ID: id, Date: c.date, Template: c.template, Election: c.election}, nil
+}
+
+func newVerifyCmd() *cobra.Command {
+	var (
+		policyPath string
+		cf         claimFlags
+		asJSON     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "verify [--policy P] [--nip X | --scheme S --id I] [--date D] BUNDLE...",
+		Short: "Check bundles offline against a trust policy",
+		Long: `Verify checks each bundle (.pakta.json; "-" is stdin) offline, against the
+trust policy alone, and prints its report: every check named, pass or fail,
+and why. The checks, in order: bundle, checkpoint, inclusion, signature,
+key, statement, time, and, when a claim is given, claim.
+
+A claim: --nip X --date D (or --scheme S --id I --date D for staff without a
+NIP) asserts that this person signed the pledge and that its own date is D;
+--template and --election narrow it further.
+
+With --json, each bundle's report is printed as a JSON object (the shape
+POST /v1/verify returns), one after the other in the order given.
+
+Exit codes:
+  0  every check passed for every bundle
+  1  a check failed for some bundle (including a malformed bundle)
+  2  bad usage, an unreadable policy or bundle file, or a file that does not
+     even begin with a JSON object`,
+		Args: minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var claim *verify.Claim
+			if cf.any() {
+				var err error
+				if claim, err = cf.claim(); err != nil {
+					return err
+				}
+			}
+			policy, err := readPolicy(policyPath)
+			if err != nil {
+				return err
+			}
+			out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			code := exitOK
+			for i, path := range args {
+				b, err := readFileLimited(path, verify.MaxBundleSize)
+				if err != nil && !isTooLarge(err) {
+					fmt.Fprintf(errw, "pakta: %s: %v\n", path, err)
+					code = exitUsage
+					continue
+				}
+				r, err := verify.VerifyBytes(b, policy, claim)
+				if errors.Is(err, verify.ErrNotJSONObject) {
+					fmt.Fprintf(errw, "pakta: %s is not a bundle: it does not begin with a JSON object\n", path)
+					code = exitUsage
+					continue
+				} else if err != nil {
+					fmt.Fprintf(errw, "pakta: %s: %v\n", path, err)
+					code = exitUsage
+					continue
+				}
+				if !r.Passed() && code == exitOK {
+					code = exitFailure
+				}
+				if asJSON {
+					j, err := r.MarshalJSONIndent()
+					if err != nil {
+						return err
+					}
+					out.Write(append(j, '\n'))
+					continue
+				}
+				if len(args) > 1 {
+					if i > 0 {
+						fmt.Fprintln(out)
+					}
+					fmt.Fprintf(out, "== %s\n", path)
+				}
+				fmt.Fprint(out, r.Text())
+			}
+			return silentExit(code)
+		},
+	}
+	cmd.Flags().StringVar(&policyPath, "policy", defaultPolicy, "trust policy `file`")
+	cf.register(cmd, true)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print each report as JSON")
+	return cmd
+}
+
+// claimIf is claim when want is true, and nil otherwise.
+func (c *claimFlags) claimIf(want bool) (*verify.Claim, error) {
+	if !want {
+		return nil, nil
+	}
+	return c.claim()
+}
