@@ -3,9 +3,11 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,7 +61,7 @@ func Audit(ctx context.Context, dir string, policy *verify.Policy, opts AuditOpt
 	st, err := pebblestore.Open(ctx, dir, pebblestore.Options{ReadOnly: true})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
-			return nil, fmt.Errorf("ledger: audit: %s is held by another process (a running server?): audit it through its tiles instead: %w", dir, err)
+			return nil, fmt.Errorf("%w (a running server?): %s: audit it through its tiles instead: %w", ErrLocked, dir, err)
 		}
 		return nil, fmt.Errorf("ledger: audit: opening %s: %w", dir, err)
 	}
@@ -68,22 +70,22 @@ func Audit(ctx context.Context, dir string, policy *verify.Policy, opts AuditOpt
 }
 
 type auditor struct {
-	st      store.Reader
-	policy  *verify.Policy
-	opts    AuditOptions
-	rng     *compact.Range
-	rows    [maxLevels][]byte // the row being rebuilt at each level
-	replay  map[string][]byte // mutable index rows as replayed so far
-	cur     uint64            // index being replayed
-	keys    sync.Map          // kid → *pledge.PublicKey
-	summary AuditSummary
-	bad     *AuditError
+	st     store.Reader // the local log; nil when auditing through tiles
+	src    TileSource   // the served log; nil when auditing locally
+	policy *verify.Policy
+	opts   AuditOptions
+	rng    *compact.Range
+	rows   [maxLevels][]byte // the row being rebuilt at each level
+	replay map[string][]byte // mutable index rows as replayed so far
+	cur    uint64            // index being replayed
+	keys   sync.Map          // kid → *pledge.PublicKey
+	// checkpoint returns the signed checkpoint for a size being checked.
+	checkpoint func(ctx context.Context, size uint64) ([]byte, error)
+	summary    AuditSummary
+	bad        *AuditError
 }
 
 func audit(ctx context.Context, st store.Reader, policy *verify.Policy, opts AuditOptions) (*AuditSummary, error) {
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
-	}
 	size, state, err := st.State(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: audit: %w", err)
@@ -92,16 +94,104 @@ func audit(ctx context.Context, st store.Reader, policy *verify.Policy, opts Aud
 	if err := st.Checkpoints(ctx, func(s uint64, _ []byte) error { cpSizes = append(cpSizes, s); return nil }); err != nil {
 		return nil, fmt.Errorf("ledger: audit: listing checkpoints: %w", err)
 	}
-	a := &auditor{st: st, policy: policy, opts: opts, rng: rangeFactory.NewEmptyRange(0), replay: map[string][]byte{}, summary: AuditSummary{Types: map[string]int{}}}
-	if err := a.checkpointsAt(ctx, 0, &cpSizes); err != nil {
+	a := newAuditor(policy, opts)
+	a.st = st
+	a.checkpoint = func(ctx context.Context, size uint64) ([]byte, error) { return st.Checkpoint(ctx, size) }
+	if err := a.run(ctx, size, cpSizes); err != nil {
 		return nil, err
+	}
+	stored, err := decodeTree(state, size)
+	if err != nil {
+		return nil, &AuditError{Index: size, Reason: err.Error()}
+	}
+	if !stored.rng.Equal(a.rng) {
+		return nil, &AuditError{Index: size, Reason: "the stored right edge of the tree differs from the recomputed one"}
+	}
+	if err := a.compareMutableRows(ctx); err != nil {
+		return nil, err
+	}
+	return &a.summary, nil
+}
+
+func newAuditor(policy *verify.Policy, opts AuditOptions) *auditor {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	return &auditor{policy: policy, opts: opts, rng: rangeFactory.NewEmptyRange(0), replay: map[string][]byte{}, summary: AuditSummary{Types: map[string]int{}}}
+}
+
+// TileSource is a log as C2SP tlog-tiles serves it; an HTTP client of a
+// pakta server implements it, and so does *Log (through TilesOf).
+type TileSource interface {
+	// Checkpoint is the latest signed checkpoint.
+	Checkpoint(ctx context.Context) ([]byte, error)
+	// HashTile is tile level (tree level 8×level), index, width 1…256.
+	HashTile(ctx context.Context, level uint8, index uint64, width int) ([]byte, error)
+	// EntryBundle is entries index×256 … +width−1, uint16-length-prefixed.
+	EntryBundle(ctx context.Context, index uint64, width int) ([]byte, error)
+}
+
+// AuditTiles audits a served log through its tiles, as a mirror or an
+// auditor does: it fetches the latest checkpoint and every entry bundle,
+// re-verifies every entry and rule in order, recomputes the tree and compares
+// every hash tile and the checkpoint's root. Each of earlier (checkpoints the
+// auditor saved before) must be a prefix of today's tree: that is the proof
+// that the log did not rewrite its history since.
+func AuditTiles(ctx context.Context, src TileSource, policy *verify.Policy, earlier [][]byte, opts AuditOptions) (*AuditSummary, error) {
+	latest, err := src.Checkpoint(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: audit: fetching the checkpoint: %w", err)
+	}
+	cp, _, err := verify.OpenCheckpoint(latest, policy.Origin, policy.Verifier())
+	if err != nil {
+		return nil, &AuditError{Reason: fmt.Sprintf("the served checkpoint does not verify: %v", err)}
+	}
+	byCheckpoint := map[uint64][]byte{cp.Size: latest}
+	for _, e := range earlier {
+		c, _, err := verify.OpenCheckpoint(e, policy.Origin, policy.Verifier())
+		if err != nil {
+			return nil, fmt.Errorf("ledger: audit: an earlier checkpoint does not verify: %w", err)
+		}
+		if c.Size > cp.Size {
+			return nil, &AuditError{Index: cp.Size, Reason: fmt.Sprintf("the log now serves %d entries, fewer than the %d of an earlier checkpoint: it went back in time", cp.Size, c.Size)}
+		}
+		if prev, ok := byCheckpoint[c.Size]; ok && c.Size == cp.Size && !bytes.Equal(prev, e) {
+			// Same size, different bytes: the roots must still agree.
+			pc, _, _ := verify.OpenCheckpoint(prev, policy.Origin, policy.Verifier())
+			if pc.Root != c.Root {
+				return nil, &AuditError{Index: c.Size, Reason: "two checkpoints of the same size with different roots: a fork"}
+			}
+			continue
+		}
+		byCheckpoint[c.Size] = e
+	}
+	sizes := make([]uint64, 0, len(byCheckpoint))
+	for s := range byCheckpoint {
+		sizes = append(sizes, s)
+	}
+	slices.Sort(sizes)
+	a := newAuditor(policy, opts)
+	a.src = src
+	a.checkpoint = func(_ context.Context, size uint64) ([]byte, error) { return byCheckpoint[size], nil }
+	if err := a.run(ctx, cp.Size, sizes); err != nil {
+		return nil, err
+	}
+	return &a.summary, nil
+}
+
+// run walks entries 0…size−1, checking the checkpoints of cpSizes (sorted)
+// as the walk reaches them.
+func (a *auditor) run(ctx context.Context, size uint64, cpSizes []uint64) error {
+	opts := a.opts
+	if err := a.checkpointsAt(ctx, 0, &cpSizes); err != nil {
+		return err
 	}
 	var lastLogged time.Time
 	for start := uint64(0); start < size; start += tileWidth {
 		n := int(min(tileWidth, size-start))
-		entries, err := st.Entries(ctx, start, n)
+		entries, err := a.entries(ctx, start, n)
 		if err != nil {
-			return nil, &AuditError{Index: start, Reason: fmt.Sprintf("reading entries: %v", err)}
+			return &AuditError{Index: start, Reason: fmt.Sprintf("reading entries: %v", err)}
 		}
 		parsed, verified := a.verifyChunk(start, entries)
 		for i, raw := range entries {
@@ -109,27 +199,27 @@ func audit(ctx context.Context, st store.Reader, policy *verify.Policy, opts Aud
 			a.cur = index
 			e, v := parsed[i], verified[i]
 			if e.err != nil {
-				return nil, &AuditError{Index: index, Reason: e.err.Error()}
+				return &AuditError{Index: index, Reason: e.err.Error()}
 			}
 			if e.entry.LoggedAt.Before(lastLogged) {
-				return nil, &AuditError{Index: index, Reason: fmt.Sprintf("logged_at %s is before the previous entry's %s", e.entry.LoggedAt.Format(time.RFC3339Nano), lastLogged.Format(time.RFC3339Nano))}
+				return &AuditError{Index: index, Reason: fmt.Sprintf("logged_at %s is before the previous entry's %s", e.entry.LoggedAt.Format(time.RFC3339Nano), lastLogged.Format(time.RFC3339Nano))}
 			}
 			lastLogged = e.entry.LoggedAt
 			if v.err != nil {
-				return nil, &AuditError{Index: index, Reason: fmt.Sprintf("the logged statement does not verify: %v", v.err)}
+				return &AuditError{Index: index, Reason: fmt.Sprintf("the logged statement does not verify: %v", v.err)}
 			}
 			if err := a.replayEntry(ctx, index, e.entry, v.v); err != nil {
-				return nil, err
+				return err
 			}
 			h := verify.LeafHash(raw)
 			if err := a.rng.Append(h[:], a.visit(ctx)); err != nil {
-				return nil, err
+				return err
 			}
 			if a.bad != nil {
-				return nil, a.bad
+				return a.bad
 			}
 			if err := a.checkpointsAt(ctx, index+1, &cpSizes); err != nil {
-				return nil, err
+				return err
 			}
 			a.summary.Types[v.v.Statement.StatementType()]++
 		}
@@ -146,25 +236,40 @@ func audit(ctx context.Context, st store.Reader, policy *verify.Policy, opts Aud
 			continue
 		}
 		if err := a.compareRow(ctx, uint8(level), (size>>level)/tileWidth, a.rows[level]); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	stored, err := decodeTree(state, size)
-	if err != nil {
-		return nil, &AuditError{Index: size, Reason: err.Error()}
-	}
-	if !stored.rng.Equal(a.rng) {
-		return nil, &AuditError{Index: size, Reason: "the stored right edge of the tree differs from the recomputed one"}
-	}
 	if len(cpSizes) > 0 {
-		return nil, &AuditError{Index: size, Reason: fmt.Sprintf("a checkpoint is stored for size %d, beyond the log's %d entries", cpSizes[0], size)}
-	}
-	if err := a.compareMutableRows(ctx); err != nil {
-		return nil, err
+		return &AuditError{Index: size, Reason: fmt.Sprintf("a checkpoint is stored for size %d, beyond the log's %d entries", cpSizes[0], size)}
 	}
 	a.summary.Size = size
 	a.summary.Root, _ = a.root()
-	return &a.summary, nil
+	return nil
+}
+
+// entries reads n entries from start, from the store or from an entry
+// bundle (start is then a multiple of 256).
+func (a *auditor) entries(ctx context.Context, start uint64, n int) ([][]byte, error) {
+	if a.st != nil {
+		return a.st.Entries(ctx, start, n)
+	}
+	b, err := a.src.EntryBundle(ctx, start/tileWidth, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, 0, n)
+	for len(b) > 0 {
+		if len(b) < 2 || len(b) < 2+int(binary.BigEndian.Uint16(b)) {
+			return nil, fmt.Errorf("entry bundle %s is truncated", TilePathIndex(start/tileWidth))
+		}
+		l := int(binary.BigEndian.Uint16(b))
+		out = append(out, b[2:2+l])
+		b = b[2+l:]
+	}
+	if len(out) != n {
+		return nil, fmt.Errorf("entry bundle %s holds %d entries, want %d", TilePathIndex(start/tileWidth), len(out), n)
+	}
+	return out, nil
 }
 
 func (a *auditor) root() ([]byte, error) {
@@ -178,7 +283,7 @@ func (a *auditor) root() ([]byte, error) {
 func (a *auditor) checkpointsAt(ctx context.Context, size uint64, sizes *[]uint64) error {
 	for len(*sizes) > 0 && (*sizes)[0] == size {
 		*sizes = (*sizes)[1:]
-		signed, err := a.st.Checkpoint(ctx, size)
+		signed, err := a.checkpoint(ctx, size)
 		if err != nil {
 			return &AuditError{Index: size, Reason: fmt.Sprintf("reading the checkpoint for size %d: %v", size, err)}
 		}
@@ -246,7 +351,15 @@ func TilePathIndex(n uint64) string {
 
 func (a *auditor) compareRow(ctx context.Context, level uint8, index uint64, want []byte) error {
 	width := len(want) / hashSize
-	got, err := a.st.Tile(ctx, level, index, width)
+	var got []byte
+	var err error
+	if a.st != nil {
+		got, err = a.st.Tile(ctx, level, index, width)
+	} else if level%tileHeight == 0 {
+		got, err = a.src.HashTile(ctx, level/tileHeight, index, width)
+	} else {
+		return nil // tiles serve only every eighth level
+	}
 	path := tilePath(level, index, width)
 	first := (index * tileWidth) << level
 	if err != nil {
@@ -327,8 +440,10 @@ func (k auditKeys) ResolveKey(kid string) (*pledge.PublicKey, error) {
 // get implements rowView as of the entry being replayed: mutable rows from
 // the replay, dedup rows from the store but only when they point earlier.
 func (a *auditor) get(ctx context.Context, key []byte) ([]byte, error) {
-	switch key[0] {
-	case rowDedupJWS, rowDedupPayload:
+	switch {
+	case a.st == nil:
+		return a.replay[string(key)], nil
+	case key[0] == rowDedupJWS || key[0] == rowDedupPayload:
 		v, err := a.st.Get(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil
@@ -354,6 +469,14 @@ func (a *auditor) replayEntry(ctx context.Context, index uint64, e verify.Entry,
 		return &AuditError{Index: index, Reason: fmt.Sprintf("this entry repeats entry %d", out.index)}
 	}
 	for _, r := range out.rows {
+		if a.st == nil {
+			// Through tiles there are no stored rows to compare: keep what
+			// the rules read (dedup rows included) in memory.
+			if k := r.Key[0]; k == rowDedupJWS || k == rowDedupPayload || !isImmutableRow(r.Key) {
+				a.replay[string(r.Key)] = r.Value
+			}
+			continue
+		}
 		if isImmutableRow(r.Key) {
 			got, err := a.st.Get(ctx, r.Key)
 			if err != nil || !bytes.Equal(got, r.Value) {

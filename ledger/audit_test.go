@@ -32,7 +32,7 @@ func fill(t *testing.T, e *env, n int, seed uint64) map[uint64][]byte {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p := person(5000 + done + i)
+				p := person(int(seed)*300 + done + i) // distinct across calls with different seeds
 				k, _ := e.enroll(p)
 				e.append(e.sign(e.pledgeStatement(p, "Pemilu 2024"), k))
 			}()
@@ -122,7 +122,7 @@ func TestAuditAgreesAndRefusesHeldLog(t *testing.T) {
 	k, _ := e.enroll(revoked)
 	e.append(e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: k.KeyID(), Reason: "keluar"}, e.registrar))
 	ctx := context.Background()
-	if _, err := Audit(ctx, e.dir, e.policy, AuditOptions{}); err == nil || !strings.Contains(err.Error(), "running server") {
+	if _, err := Audit(ctx, e.dir, e.policy, AuditOptions{}); !errors.Is(err, ErrLocked) {
 		t.Fatalf("audit of a held log: %v", err)
 	}
 	_, size := e.log.Checkpoint()
@@ -213,5 +213,35 @@ func TestTilePathIndex(t *testing.T) {
 		if got := TilePathIndex(n); got != want {
 			t.Errorf("TilePathIndex(%d) = %s, want %s", n, got, want)
 		}
+	}
+}
+
+// TestAuditTiles audits a log through its tiles, as a mirror does, and
+// catches a checkpoint from a forked history.
+func TestAuditTiles(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxBatch = 16 })
+	fill(t, e, 150, 4)
+	early, earlySize := e.log.Checkpoint()
+	fill(t, e, 140, 5)
+	ctx := context.Background()
+	var last uint64
+	sum, err := AuditTiles(ctx, e.log.Tiles(), e.policy, [][]byte{early}, AuditOptions{Progress: func(d, _ uint64) { last = d }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, size := e.log.Checkpoint(); sum.Size != size || last != size || sum.Checkpoints != 2 {
+		t.Fatalf("summary %+v", sum)
+	}
+	// A checkpoint the same key signed for another history at that size.
+	forged := verify.Checkpoint{Origin: testOrigin, Size: earlySize}
+	forged.Root[0] = 1
+	signed, err := verify.SignCheckpoint(forged, e.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = AuditTiles(ctx, e.log.Tiles(), e.policy, [][]byte{signed}, AuditOptions{})
+	var ae *AuditError
+	if !errors.As(err, &ae) || ae.Index != earlySize {
+		t.Fatalf("forked history: %v", err)
 	}
 }

@@ -19,6 +19,9 @@ var (
 	ErrForbidden = errors.New("ledger: not authorized")
 	// ErrClosed: the log is closed or closing.
 	ErrClosed = errors.New("ledger: log is closed")
+	// ErrLocked: Open or Audit found the log held by another process (a
+	// running server): use its HTTP API instead.
+	ErrLocked = errors.New("ledger: the log is in use by another process")
 )
 
 // ConflictError: a different statement already holds the place this one

@@ -142,7 +142,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Log, error) {
 	st, err := pebblestore.Open(ctx, dir, pebblestore.Options{Logger: cfg.Logger, CacheSize: cfg.CacheSize})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
-			return nil, fmt.Errorf("ledger: %s is in use by another process (a running server?): %w", dir, err)
+			return nil, fmt.Errorf("%w (a running server?): %s: %w", ErrLocked, dir, err)
 		}
 		return nil, fmt.Errorf("ledger: opening %s: %w", dir, err)
 	}

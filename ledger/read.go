@@ -192,3 +192,21 @@ func validDate(s string) bool {
 	d, err := time.Parse(pledge.DateLayout, s)
 	return err == nil && d.Format(pledge.DateLayout) == s
 }
+
+// Tiles is the log as a TileSource, for AuditTiles in process.
+func (l *Log) Tiles() TileSource { return logTiles{l} }
+
+type logTiles struct{ l *Log }
+
+func (t logTiles) Checkpoint(context.Context) ([]byte, error) {
+	signed, _ := t.l.Checkpoint()
+	return signed, nil
+}
+
+func (t logTiles) HashTile(ctx context.Context, level uint8, index uint64, width int) ([]byte, error) {
+	return t.l.HashTile(ctx, level, index, width)
+}
+
+func (t logTiles) EntryBundle(ctx context.Context, index uint64, width int) ([]byte, error) {
+	return t.l.EntryBundle(ctx, index, width)
+}

@@ -119,7 +119,7 @@ func (d dataDir) openLog(ctx context.Context) (*ledger.Log, error) {
 	}
 	l, err := ledger.Open(ctx, d.db(), ledger.Config{Signer: signer, Policy: policy})
 	if err != nil {
-		if strings.Contains(err.Error(), "in use") {
+		if errors.Is(err, ledger.ErrLocked) {
 			return nil, failf("%w; use --server with the server's URL instead of --dir", err)
 		}
 		return nil, failure(err)
