@@ -47,6 +47,7 @@ type AuditSummary struct {
 	Size        uint64
 	Root        []byte
 	Checkpoints int            // stored checkpoints verified against the recomputed tree
+	Checkpoint  []byte         // the latest of them, signed: save it for the next audit
 	Types       map[string]int // entries by statement type
 }
 
@@ -299,6 +300,7 @@ func (a *auditor) checkpointsAt(ctx context.Context, size uint64, sizes *[]uint6
 			return &AuditError{Index: size, Reason: fmt.Sprintf("the checkpoint for size %d says size %d root %x; the entries give root %x", size, cp.Size, cp.Root, root)}
 		}
 		a.summary.Checkpoints++
+		a.summary.Checkpoint = signed
 	}
 	return nil
 }

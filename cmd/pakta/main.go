@@ -57,6 +57,7 @@ A log lives in a data directory (default ./pakta-data) made by "pakta init":
 		newSubmitCmd(),
 		newGetCmd(),
 		newProofCmd(),
+		newAuditCmd(),
 		newVerifyCmd(),
 		newReportCmd(),
 	)
