@@ -58,6 +58,7 @@ A log lives in a data directory (default ./pakta-data) made by "pakta init":
 		newGetCmd(),
 		newProofCmd(),
 		newAuditCmd(),
+		newBenchCmd(),
 		newVerifyCmd(),
 		newReportCmd(),
 	)

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pakta-id/pakta/cmd/pakta/internal/loadgen"
+	"github.com/pakta-id/pakta/pledge"
+)
+
+func newBenchCmd() *cobra.Command {
+	var (
+		dir, server, registrarKey string
+		cfg                       loadgen.Config
+		baseline, asJSON          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench [--employees N] [--clients C] [--rate R] [--dir D | --server URL] [--json]",
+		Short: "Load generator: enroll N employees, append their pre-signed pledges, read bundles back",
+		Long: `Bench measures a signing morning. It enrolls N employees (keys made on the
+spot), pre-signs one pledge each so that signing is not measured, appends them
+with C concurrent clients, then reads bundles and queries pledges by person.
+
+  (default)      in process, on a new temporary log that is deleted after
+  --dir D        in process, on the log in D (it grows by 2N entries)
+  --server URL   over HTTP to a running pakta serve; --registrar-key (default
+                 ./pakta-data/registrar.jwk) must be a registrar its policy trusts
+
+--rate R offers R pledges/s (open loop: latency counts from the scheduled
+start, so a server that falls behind shows it); without it the clients go as
+fast as the log answers. --baseline (with --server) also runs the same load
+against a no-op HTTP server in this process, for the ratio: on a 2-core
+machine the generator itself takes much of the CPU.
+
+Figures: appends/s, latency p50/p90/p99/max in ms, errors by kind, bundle
+reads/s, queries/s, and (in process) the peak RSS. Exit codes: 0 when the run
+completed, even with refused appends (they are counted); 1 if it could not run;
+2 for bad usage.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 0 {
+				return usagef("bench takes no arguments")
+			}
+			if dir != "" && server != "" {
+				return usagef("give --dir or --server, not both")
+			}
+			ctx := cmd.Context()
+			cfg.Progress = cmd.ErrOrStderr()
+			var target loadgen.Target
+			switch {
+			case server != "":
+				if registrarKey == "" {
+					registrarKey = dataDir(defaultDir).registrar()
+				}
+				k, err := pledge.ReadPrivateKeyFile(registrarKey)
+				if err != nil {
+					return usageError(err)
+				}
+				cfg.Registrar = k
+				if _, err := newClient(server); err != nil {
+					return err
+				}
+				target = loadgen.NewHTTP(server, max(cfg.Clients, 32))
+				cfg.Kind = loadgen.HTTPKind
+			default:
+				d := dataDir(dir)
+				if dir == "" {
+					tmp, err := os.MkdirTemp("", "pakta-bench-")
+					if err != nil {
+						return failure(err)
+					}
+					defer os.RemoveAll(tmp)
+					d = dataDir(tmp + "/log")
+					if _, err := initDataDir(ctx, d, "pakta.bench/log"); err != nil {
+						return err
+					}
+				}
+				k, err := pledge.ReadPrivateKeyFile(d.registrar())
+				if err != nil {
+					return usageError(err)
+				}
+				cfg.Registrar = k
+				l, err := d.openLog(ctx)
+				if err != nil {
+					return err
+				}
+				defer l.Close()
+				target = loadgen.Local{Log: l}
+				cfg.Kind = loadgen.LocalKind
+			}
+			res, err := loadgen.Run(ctx, target, cfg)
+			if err != nil {
+				return failure(err)
+			}
+			out := map[string]any{"result": res, "gomaxprocs": runtime.GOMAXPROCS(0)}
+			if server == "" {
+				out["peak_rss_mib"] = peakRSS()
+			}
+			if baseline && server != "" {
+				noop, err := runNoopBaseline(ctx, cfg)
+				if err != nil {
+					return failure(err)
+				}
+				out["noop_baseline"] = noop
+				if noop.Append.PerSecond > 0 {
+					out["append_vs_noop"] = res.Append.PerSecond / noop.Append.PerSecond
+				}
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "employees %d, clients %d\n", res.Employees, res.Clients)
+			printPhase(w, "enroll", res.Enroll)
+			printPhase(w, "append", res.Append)
+			printPhase(w, "bundle reads", res.Reads)
+			printPhase(w, "pledge queries", res.Queries)
+			if v, ok := out["peak_rss_mib"]; ok {
+				fmt.Fprintf(w, "peak RSS %.0f MiB\n", v)
+			}
+			if v, ok := out["append_vs_noop"]; ok {
+				fmt.Fprintf(w, "append rate / no-op server rate: %.2f\n", v)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.Employees, "employees", 1000, "employees to enroll, one pledge each")
+	f.IntVar(&cfg.Clients, "clients", 32, "concurrent clients")
+	f.Float64Var(&cfg.Rate, "rate", 0, "offered pledges/s (0: as fast as the log answers)")
+	f.IntVar(&cfg.Reads, "reads", 0, "bundle reads and queries (default: one per employee)")
+	f.StringVar(&dir, "dir", "", "benchmark the log in this data directory (default: a temporary one)")
+	f.StringVar(&server, "server", "", "benchmark a running server at this URL")
+	f.StringVar(&registrarKey, "registrar-key", "", "registrar key for --server (default ./pakta-data/registrar.jwk)")
+	f.BoolVar(&baseline, "baseline", false, "with --server: also measure a no-op HTTP server, for the ratio")
+	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	return cmd
+}
+
+func printPhase(w io.Writer, name string, p loadgen.Phase) {
+	fmt.Fprintf(w, "%-15s %8.0f/s  p50 %6.1f ms  p90 %6.1f ms  p99 %6.1f ms  max %7.1f ms  (%d in %.1fs)", name, p.PerSecond, p.P50, p.P90, p.P99, p.Max, p.Count, p.Seconds)
+	if len(p.Errors) > 0 {
+		fmt.Fprintf(w, "  errors %v", p.Errors)
+	}
+	fmt.Fprintln(w)
+}
+
+func peakRSS() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
+}
+
+// runNoopBaseline runs the same load against an HTTP server that does
+// nothing but answer with a bundle-sized body: what the generator and the
+// HTTP stack cost on this machine.
+func runNoopBaseline(ctx context.Context, cfg loadgen.Config) (*loadgen.Result, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	// About the size of a real bundle (6 KB).
+	body := []byte(`{"v":1,"entry":"` + strings.Repeat("A", 6000) + `","proof":"c2sp.org/tlog-proof@v1\nindex 1\n","key":{}}`)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/v1/pledges" {
+			w.Write([]byte(`{"bundles":[` + string(body) + `]}`))
+			return
+		}
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+		}
+		w.Write(body)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	cfg.Progress = nil
+	cfg.Kind = loadgen.HTTPKind
+	return loadgen.Run(ctx, loadgen.NewHTTP("http://"+ln.Addr().String(), cfg.Clients), cfg)
+}
