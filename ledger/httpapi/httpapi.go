@@ -1,7 +1,21 @@
-// Package httpapi serves a pakta log over HTTP, as DESIGN.md fixes it: the
-// C2SP tlog-tiles read API (GET /checkpoint, GET /tile/...), submissions
-// (POST /v1/entries), bundles by index, person queries, consistency proofs,
-// verification (POST /v1/verify) and a health probe (GET /healthz).
+// Package httpapi serves a pakta log over HTTP, as DESIGN.md fixes it:
+//
+//	GET  /checkpoint                   the latest signed checkpoint (C2SP tlog-checkpoint)
+//	GET  /tile/<L>/<N>[.p/<W>]         hash tiles (C2SP tlog-tiles)
+//	GET  /tile/entries/<N>[.p/<W>]     entry bundles, gzipped if the client accepts it
+//	POST /v1/entries                   one JWS → 201 + bundle (200 + bundle if already logged)
+//	GET  /v1/entries/{index}           the bundle of an entry
+//	GET  /v1/pledges?nip=&date=        {"bundles": [...]} (or scheme=&id=&date=)
+//	GET  /v1/proof/consistency?from=&to=
+//	POST /v1/verify[?nip=&date=…]      a bundle → the verification report
+//	GET  /healthz                      {"status": "ok", "size": N}, or 503
+//
+// A submission's body is the JWS with Content-Type application/jose
+// (compact) or application/jose+json (JSON serialization). Trailing
+// whitespace is trimmed before it is logged (a file saved by an editor ends
+// in a newline), nothing else: send files with curl --data-binary @file
+// (curl -d strips every newline, which is harmless for a compact JWS but
+// changes a pretty-printed JSON one, and with it the logged bytes).
 //
 // The handlers are thin: they parse the request, call the ledger and map its
 // errors to statuses. Every error body is JSON {"error": "...", "detail": …}.
