@@ -289,6 +289,33 @@ func (l *Log) Close() error {
 	return l.st.Close()
 }
 
+func (l *Log) isClosed() bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.closed
+}
+
+// Health reports whether the log can serve reads and appends: ErrClosed
+// after Close, the storage failure that stopped the sequencer if one did,
+// or an error reading the latest checkpoint or entry from storage.
+func (l *Log) Health(ctx context.Context) error {
+	if l.isClosed() {
+		return ErrClosed
+	}
+	if errp := l.failed.Load(); errp != nil {
+		return fmt.Errorf("ledger: the sequencer stopped: %w", *errp)
+	}
+	if _, _, err := l.st.LatestCheckpoint(ctx); err != nil {
+		return fmt.Errorf("ledger: reading the latest checkpoint: %w", err)
+	}
+	if _, size := l.Checkpoint(); size > 0 {
+		if _, err := l.st.Entry(ctx, size-1); err != nil {
+			return fmt.Errorf("ledger: reading entry %d: %w", size-1, err)
+		}
+	}
+	return nil
+}
+
 const maxCachedKeys = 1 << 16
 
 // resolver finds the public key a signature names: a registrar of the
@@ -347,6 +374,11 @@ func (l *Log) verifyOptions() pledge.VerifyOptions {
 func (l *Log) Append(ctx context.Context, jws []byte) (Result, error) {
 	if len(jws) > pledge.MaxJWSSize {
 		return Result{}, fmt.Errorf("ledger: %w", fmt.Errorf("JWS of %d bytes is over the %d-byte limit: %w", len(jws), pledge.MaxJWSSize, pledge.ErrTooLarge))
+	}
+	// A closed store fails every read: say so, rather than let a failed key
+	// lookup read as an invalid signature.
+	if l.isClosed() {
+		return Result{}, ErrClosed
 	}
 	// Fast path for a resubmission: no need to check signatures again.
 	if b, err := l.st.Get(ctx, hashKey(rowDedupJWS, jws)); err == nil {
@@ -557,10 +589,15 @@ func (l *Log) reload(ctx context.Context) error {
 	return nil
 }
 
+// BatchSizeBounds are the upper bounds of the buckets of
+// StatsSnapshot.BatchSizes.
+var BatchSizeBounds = [...]int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}
+
 // Stats are counters of the sequencer, for metrics.
 type Stats struct {
 	batches, submitted, appended, pushback atomic.Int64
 	nanos                                  atomic.Int64
+	sizes                                  [len(BatchSizeBounds) + 1]atomic.Int64
 }
 
 func (s *Stats) observe(submitted, appended int, d time.Duration) {
@@ -568,6 +605,11 @@ func (s *Stats) observe(submitted, appended int, d time.Duration) {
 	s.submitted.Add(int64(submitted))
 	s.appended.Add(int64(appended))
 	s.nanos.Add(int64(d))
+	i := 0
+	for i < len(BatchSizeBounds) && submitted > BatchSizeBounds[i] {
+		i++
+	}
+	s.sizes[i].Add(1)
 }
 
 // StatsSnapshot is a copy of the counters.
@@ -576,13 +618,21 @@ type StatsSnapshot struct {
 	BatchTime                              time.Duration
 	Pending                                int64
 	Size                                   uint64
+	// BatchSizes[i] counts the batches of more than BatchSizeBounds[i-1]
+	// and at most BatchSizeBounds[i] submissions; the last element counts
+	// the larger ones. Their sum is Batches.
+	BatchSizes [len(BatchSizeBounds) + 1]int64
 }
 
 // Stats returns the sequencer's counters.
 func (l *Log) Stats() StatsSnapshot {
-	return StatsSnapshot{
+	s := StatsSnapshot{
 		Batches: l.stats.batches.Load(), Submitted: l.stats.submitted.Load(), Appended: l.stats.appended.Load(),
 		Pushback: l.stats.pushback.Load(), BatchTime: time.Duration(l.stats.nanos.Load()),
 		Pending: l.pending.Load(), Size: l.latest.Load().size,
 	}
+	for i := range s.BatchSizes {
+		s.BatchSizes[i] = l.stats.sizes[i].Load()
+	}
+	return s
 }

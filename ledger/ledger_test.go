@@ -368,3 +368,34 @@ func TestOpenRefusesWrongKeyAndSecondWriter(t *testing.T) {
 	}
 	e.open()
 }
+
+func TestHealthAndClosed(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	if err := e.log.Health(ctx); err != nil {
+		t.Fatalf("new log: %v", err)
+	}
+	p := person(300)
+	e.enroll(p)
+	if err := e.log.Health(ctx); err != nil {
+		t.Fatalf("log with an entry: %v", err)
+	}
+	s := e.log.Stats()
+	var sum int64
+	for _, n := range s.BatchSizes {
+		sum += n
+	}
+	if sum != s.Batches || s.BatchSizes[0] != 1 {
+		t.Fatalf("batch sizes %v for %d batches", s.BatchSizes, s.Batches)
+	}
+	e.log.Close()
+	if err := e.log.Health(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("closed log: Health = %v", err)
+	}
+	// A pledge whose key must be read from storage: closed, not invalid.
+	k, _ := pledge.GenerateKey("", rand.Reader)
+	if _, err := e.log.Append(ctx, e.sign(e.pledgeStatement(p, "Pemilu 2024"), k)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("append to a closed log: %v", err)
+	}
+	e.log = nil
+}

@@ -1,0 +1,296 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/pakta-id/pakta/pledge"
+	"github.com/pakta-id/pakta/verify"
+)
+
+// Media types of a submission.
+const (
+	MediaTypeJOSE     = "application/jose"      // JWS compact serialization
+	MediaTypeJOSEJSON = "application/jose+json" // JWS JSON serialization
+)
+
+// readBody reads a request body of at most limit bytes: 413 past it, 408
+// when the client is too slow for the server's read timeout.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge,
+		msg:    fmt.Sprintf("the request body is over the %d-byte limit", limit),
+		detail: map[string]any{"limit_bytes": limit}}
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(unwrap(w), r.Body, limit))
+	var mbe *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.As(err, &mbe):
+		return nil, tooLarge
+	case errors.As(err, &ne) && ne.Timeout():
+		return nil, &httpError{status: http.StatusRequestTimeout, msg: "reading the request body timed out", err: err}
+	}
+	return nil, &httpError{status: http.StatusBadRequest, msg: "reading the request body: " + err.Error(), err: err}
+}
+
+// postEntry serves POST /v1/entries: one JWS, appended once durable.
+//
+// The body is the JWS exactly as it will be logged, except that trailing
+// whitespace (spaces, tabs, CR, LF: the newline an editor adds at the end of
+// a file) is trimmed first; nothing else is changed.
+func (h *Handler) postEntry(w http.ResponseWriter, r *http.Request) (err error) {
+	var appendTime time.Duration
+	outcome := ""
+	defer func() {
+		if err != nil {
+			outcome = h.classify(r.Context(), err).outcomeLabel()
+		}
+		h.m.appends.WithLabelValues(outcome).Inc()
+		if appendTime > 0 {
+			h.m.appendSeconds.WithLabelValues(outcome).Observe(appendTime.Seconds())
+		}
+	}()
+
+	mediaType, _, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if perr != nil || (mediaType != MediaTypeJOSE && mediaType != MediaTypeJOSEJSON) {
+		return &httpError{status: http.StatusUnsupportedMediaType,
+			msg:    fmt.Sprintf("Content-Type %q is not accepted: send a JWS as %s (compact) or %s (JSON serialization)", r.Header.Get("Content-Type"), MediaTypeJOSE, MediaTypeJOSEJSON),
+			detail: map[string]any{"accepted": []string{MediaTypeJOSE, MediaTypeJOSEJSON}}}
+	}
+	body, err := readBody(w, r, h.maxBody)
+	if err != nil {
+		return err
+	}
+	jws := bytes.TrimRight(body, " \t\r\n")
+	switch {
+	case len(jws) == 0:
+		return badRequest("the body is empty: send one JWS")
+	case mediaType == MediaTypeJOSE && jws[0] == '{':
+		return badRequest("the body is a JWS JSON serialization: send it as " + MediaTypeJOSEJSON)
+	case mediaType == MediaTypeJOSEJSON && jws[0] != '{':
+		return badRequest("the body is not a JWS JSON serialization (a JSON object): send a compact JWS as " + MediaTypeJOSE)
+	}
+
+	start := time.Now()
+	res, err := h.l.Append(r.Context(), jws)
+	appendTime = time.Since(start)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	outcome = outcomeAppended
+	if res.Duplicate {
+		status, outcome = http.StatusOK, outcomeDuplicate
+	}
+	b, err := h.bundle(r.Context(), res.Index)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/entries/"+strconv.FormatUint(res.Index, 10))
+	w.Header().Set("Cache-Control", "no-store")
+	writeRawJSON(w, status, b)
+	return nil
+}
+
+// bundle is entry index's bundle against the latest checkpoint, as JSON.
+func (h *Handler) bundle(ctx context.Context, index uint64) ([]byte, error) {
+	b, err := h.l.Bundle(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	return b.Marshal()
+}
+
+// getBundle serves GET /v1/entries/{index}.
+func (h *Handler) getBundle(w http.ResponseWriter, r *http.Request) error {
+	s := r.PathValue("index")
+	index, ok := parseDecimal(s)
+	if !ok {
+		return badRequest(fmt.Sprintf("index %q is not a canonical decimal (digits only, no sign, no leading zeros, below 2^64)", s))
+	}
+	b, err := h.bundle(r.Context(), index)
+	if err != nil {
+		return err
+	}
+	// The bundle is built against the latest checkpoint, which moves.
+	w.Header().Set("Cache-Control", "no-cache")
+	writeRawJSON(w, http.StatusOK, b)
+	return nil
+}
+
+// query parses a query string strictly: a malformed escape or a repeated
+// parameter is an error.
+func query(r *http.Request) (map[string]string, error) {
+	vs, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest("malformed query string: " + err.Error())
+	}
+	out := make(map[string]string, len(vs))
+	for k, v := range vs {
+		if len(v) != 1 {
+			return nil, badRequest(fmt.Sprintf("query parameter %q is given %d times", k, len(v)))
+		}
+		out[k] = v[0]
+	}
+	return out, nil
+}
+
+// personQuery reads nip=… or scheme=…&id=… from a query.
+func personQuery(q map[string]string) (scheme, id string, given bool, err error) {
+	nip, hasNIP := q["nip"]
+	scheme, hasScheme := q["scheme"]
+	id, hasID := q["id"]
+	switch {
+	case hasNIP && (hasScheme || hasID):
+		return "", "", true, badRequest("give either nip, or scheme and id, not both")
+	case hasNIP:
+		return pledge.SchemeNIP, nip, true, nil
+	case hasScheme && hasID:
+		return scheme, id, true, nil
+	case hasScheme || hasID:
+		return "", "", true, badRequest("scheme and id go together")
+	}
+	return "", "", false, nil
+}
+
+// getPledges serves GET /v1/pledges?nip=…&date=… (or scheme=…&id=…&date=…).
+func (h *Handler) getPledges(w http.ResponseWriter, r *http.Request) error {
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	scheme, id, given, err := personQuery(q)
+	switch {
+	case err != nil:
+		return err
+	case !given:
+		return badRequest("name the person: nip=… or scheme=…&id=…")
+	}
+	date, ok := q["date"]
+	if !ok {
+		return badRequest("date=YYYY-MM-DD is required")
+	}
+	indexes, err := h.l.Pledges(r.Context(), scheme, id, date)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	out.WriteString(`{"bundles":[`)
+	for i, index := range indexes {
+		b, err := h.bundle(r.Context(), index)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.Write(b)
+	}
+	out.WriteString(`]}`)
+	w.Header().Set("Cache-Control", "no-cache")
+	writeRawJSON(w, http.StatusOK, out.Bytes())
+	return nil
+}
+
+// consistencyJSON is the body of GET /v1/proof/consistency.
+type consistencyJSON struct {
+	From  uint64   `json:"from"`
+	To    uint64   `json:"to"`
+	Proof []string `json:"proof"`
+}
+
+// getConsistency serves GET /v1/proof/consistency?from=N&to=M.
+func (h *Handler) getConsistency(w http.ResponseWriter, r *http.Request) error {
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	var sizes [2]uint64
+	for i, name := range []string{"from", "to"} {
+		s, ok := q[name]
+		if !ok {
+			return badRequest(name + "=<tree size> is required")
+		}
+		if sizes[i], ok = parseDecimal(s); !ok {
+			return badRequest(fmt.Sprintf("%s %q is not a canonical decimal", name, s))
+		}
+	}
+	path, err := h.l.ConsistencyProof(r.Context(), sizes[0], sizes[1])
+	if err != nil {
+		return err
+	}
+	out := consistencyJSON{From: sizes[0], To: sizes[1], Proof: make([]string, len(path))}
+	for i, p := range path {
+		out.Proof[i] = base64.StdEncoding.EncodeToString(p)
+	}
+	// A proof between two sizes never changes.
+	w.Header().Set("Cache-Control", cacheImmutable)
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// postVerify serves POST /v1/verify: the body is a bundle, the optional
+// claim is in the query (nip or scheme and id, date, template, election).
+func (h *Handler) postVerify(w http.ResponseWriter, r *http.Request) error {
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	var claim *verify.Claim
+	scheme, id, given, err := personQuery(q)
+	if err != nil {
+		return err
+	}
+	date, hasDate := q["date"]
+	template, hasTemplate := q["template"]
+	election, hasElection := q["election"]
+	if given || hasDate || hasTemplate || hasElection {
+		if !given || !hasDate {
+			return badRequest("a claim needs the person (nip=… or scheme=…&id=…) and date=YYYY-MM-DD")
+		}
+		claim = &verify.Claim{Scheme: scheme, ID: id, Date: date, Template: template, Election: election}
+	}
+	body, err := readBody(w, r, verify.MaxBundleSize)
+	if err != nil {
+		return err
+	}
+	report, err := verify.VerifyBytes(body, h.l.Policy(), claim)
+	if errors.Is(err, verify.ErrNotJSONObject) {
+		return badRequest("the body is not a bundle: it does not begin with a JSON object")
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, report)
+}
+
+// healthJSON is the body of GET /healthz.
+type healthJSON struct {
+	Status string `json:"status"`
+	Size   uint64 `json:"size"`
+}
+
+// getHealth serves GET /healthz: 200 while the log can be read, 503 if not.
+func (h *Handler) getHealth(w http.ResponseWriter, r *http.Request) error {
+	if err := h.l.Health(r.Context()); err != nil {
+		return &httpError{status: http.StatusServiceUnavailable, msg: "unhealthy: " + err.Error(), err: err,
+			detail: map[string]any{"status": "unavailable"}}
+	}
+	_, size := h.l.Checkpoint()
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, healthJSON{Status: "ok", Size: size})
+}

@@ -1,0 +1,306 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/pakta-id/pakta/ledger"
+	"github.com/pakta-id/pakta/pledge"
+	"github.com/pakta-id/pakta/verify"
+)
+
+const testOrigin = "pakta.test/http"
+
+// morning is 09:00 WITA on 27 November 2023, the log's clock in tests.
+var morning = time.Date(2023, 11, 27, 1, 0, 0, 0, time.UTC)
+
+// env is a real log in a temporary directory, served by a real HTTP server.
+type env struct {
+	t         testing.TB
+	dir       string
+	vkey      string
+	policy    *verify.Policy
+	registrar *pledge.PrivateKey
+	cfg       ledger.Config
+	log       *ledger.Log
+	h         *Handler
+	srv       *httptest.Server
+	text      string
+
+	mu  sync.Mutex
+	seq int
+}
+
+func newEnv(t testing.TB, mod func(*ledger.Config), opts Options) *env {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := seedKey(t, "registrar")
+	policy, err := verify.NewPolicy(testOrigin, vkey, []*pledge.PublicKey{reg.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile("../../testdata/templates/netralitas-2024.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, dir: t.TempDir(), vkey: vkey, policy: policy, registrar: reg, text: string(text)}
+	e.cfg = ledger.Config{Signer: signer, Policy: policy, Clock: func() time.Time { return morning }}
+	if mod != nil {
+		mod(&e.cfg)
+	}
+	e.log = e.openLog()
+	if opts.Logger == nil {
+		opts.Logger = testLogger(t)
+	}
+	e.h = New(e.log, opts)
+	e.srv = httptest.NewServer(e.h)
+	t.Cleanup(func() {
+		e.srv.Close()
+		e.log.Close()
+	})
+	return e
+}
+
+func (e *env) openLog() *ledger.Log {
+	e.t.Helper()
+	l, err := ledger.Open(context.Background(), e.dir, e.cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return l
+}
+
+// testLogger logs to the test's output at Debug.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Logf("%s", bytes.TrimRight(b, "\n"))
+	return len(b), nil
+}
+
+// seedKey is a deterministic Ed25519 key, as a pakta key and a raw one.
+func seedKey(t testing.TB, name string) (*pledge.PrivateKey, ed25519.PrivateKey) {
+	seed := sha256.Sum256([]byte("pakta httpapi test " + name))
+	raw := ed25519.NewKeyFromSeed(seed[:])
+	k, err := pledge.NewPrivateKey(raw, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, raw
+}
+
+// person is a PNS with a distinct, valid NIP for each n < 1998.
+func person(n int) pledge.Person {
+	return pledge.Person{
+		Scheme: pledge.SchemeNIP, ID: fmt.Sprintf("19870315201001%d%03d", 1+n%2, 1+n%999),
+		Name: fmt.Sprintf("Pegawai %d", n), Agency: pledge.Agency{Code: "7601", Name: "Pemerintah Kabupaten Mamuju"},
+		Employment: pledge.PNS,
+	}
+}
+
+func (e *env) enrollment(subject pledge.Person, key *pledge.PrivateKey) []byte {
+	e.t.Helper()
+	jws, err := pledge.Enroll(&pledge.Enrollment{
+		Type: pledge.TypeEnrollment, Subject: subject, JWK: key.Public(),
+		ValidFrom: "2023-11-01T00:00:00+07:00", ValidUntil: "2024-12-31T23:59:59+07:00",
+	}, e.registrar, key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return jws
+}
+
+// employee is an enrolled person with their key.
+type employee struct {
+	p   pledge.Person
+	key *pledge.PrivateKey
+	raw ed25519.PrivateKey
+}
+
+// enroll enrolls a new key for person(n) through the library.
+func (e *env) enroll(n int) employee {
+	e.t.Helper()
+	_, raw, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	key, err := pledge.NewPrivateKey(raw, "")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p := person(n)
+	if _, err := e.log.Append(context.Background(), e.enrollment(p, key)); err != nil {
+		e.t.Fatal(err)
+	}
+	return employee{p: p, key: key, raw: raw}
+}
+
+func (e *env) pledgeStatement(signer pledge.Person, election string) *pledge.Pledge {
+	e.mu.Lock()
+	e.seq++
+	id := fmt.Sprintf("pledge-%d", e.seq)
+	e.mu.Unlock()
+	return &pledge.Pledge{
+		Type: pledge.TypePledge, ID: id, Signer: signer,
+		Template: pledge.TemplateRef{ID: "netralitas-2024", SHA256: pledge.TextHash(e.text)},
+		Text:     e.text, Election: election, Place: "Mamuju",
+		Date: "2023-11-27", SignedAt: "2023-11-27T08:15:00+08:00",
+	}
+}
+
+func (e *env) sign(st pledge.Statement, key *pledge.PrivateKey) []byte {
+	e.t.Helper()
+	jws, err := pledge.Sign(st, key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return jws
+}
+
+var b64url = base64.RawURLEncoding
+
+// rawCompact signs any header and payload bytes with an Ed25519 key, with
+// none of pledge.Sign's checks: for crafting bad submissions.
+func rawCompact(header, payload []byte, key ed25519.PrivateKey) []byte {
+	input := b64url.EncodeToString(header) + "." + b64url.EncodeToString(payload)
+	return []byte(input + "." + b64url.EncodeToString(ed25519.Sign(key, []byte(input))))
+}
+
+func pledgeHeader(kid string) []byte {
+	return []byte(`{"alg":"EdDSA","kid":"` + kid + `","typ":"pakta-pledge+jws"}`)
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// response is what a request got back.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (e *env) do(method, path, contentType string, body []byte, header ...string) response {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func (e *env) get(path string, header ...string) response {
+	e.t.Helper()
+	return e.do("GET", path, "", nil, header...)
+}
+
+func (e *env) submit(jws []byte) response {
+	e.t.Helper()
+	ct := MediaTypeJOSE
+	if len(jws) > 0 && jws[0] == '{' {
+		ct = MediaTypeJOSEJSON
+	}
+	return e.do("POST", "/v1/entries", ct, jws)
+}
+
+// errorOf checks that r is a JSON error body with the status and returns it.
+func errorOf(t testing.TB, r response, status int) errorJSON {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("error Content-Type %q: %s", ct, r.body)
+	}
+	var eb errorJSON
+	if err := json.Unmarshal(r.body, &eb, json.RejectUnknownMembers(true)); err != nil {
+		t.Fatalf("error body %q: %v", r.body, err)
+	}
+	if eb.Error == "" {
+		t.Fatalf("error body without a message: %s", r.body)
+	}
+	return eb
+}
+
+type errorJSON struct {
+	Error  string         `json:"error"`
+	Detail map[string]any `json:"detail"`
+}
+
+// entryIndex is the index in a bundle's tlog-proof.
+func bundleIndex(t testing.TB, bundle []byte) (uint64, []byte) {
+	t.Helper()
+	b, err := verify.ParseBundle(bundle)
+	if err != nil {
+		t.Fatalf("bundle %q: %v", bundle, err)
+	}
+	p, err := verify.ParseProof([]byte(b.Proof))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Index, b.Entry
+}
+
+// jwsOf is the JWS logged in an entry.
+func jwsOf(t testing.TB, entry []byte) []byte {
+	t.Helper()
+	en, err := verify.ParseEntry(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return en.JWS
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,249 @@
+// Package httpapi serves a pakta log over HTTP, as DESIGN.md fixes it:
+//
+//	GET  /checkpoint                   the latest signed checkpoint (C2SP tlog-checkpoint)
+//	GET  /tile/<L>/<N>[.p/<W>]         hash tiles (C2SP tlog-tiles)
+//	GET  /tile/entries/<N>[.p/<W>]     entry bundles, gzipped if the client accepts it
+//	POST /v1/entries                   one JWS → 201 + bundle (200 + bundle if already logged)
+//	GET  /v1/entries/{index}           the bundle of an entry
+//	GET  /v1/pledges?nip=&date=        {"bundles": [...]} (or scheme=&id=&date=)
+//	GET  /v1/proof/consistency?from=&to=
+//	POST /v1/verify[?nip=&date=…]      a bundle → the verification report
+//	GET  /healthz                      {"status": "ok", "size": N}, or 503
+//
+// A submission's body is the JWS with Content-Type application/jose
+// (compact) or application/jose+json (JSON serialization). Trailing
+// whitespace is trimmed before it is logged (a file saved by an editor ends
+// in a newline), nothing else: send files with curl --data-binary @file
+// (curl -d strips every newline, which is harmless for a compact JWS but
+// changes a pretty-printed JSON one, and with it the logged bytes).
+//
+// The handlers are thin: they parse the request, call the ledger and map its
+// errors to statuses. Every error body is JSON {"error": "...", "detail": …}.
+// Every request first passes Options.Authorize with the resource it reads or
+// writes (the Resource constants), the one place where read authorization
+// for private entries will go.
+//
+// The handler does not serve /metrics and registers nothing globally: the
+// binary registers Collectors on its registry, or mounts MetricsHandler.
+// NewServer and Serve run it with timeouts and a graceful shutdown.
+package httpapi
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/pakta-id/pakta/ledger"
+	"github.com/pakta-id/pakta/verify"
+)
+
+// DefaultMaxBodyBytes is the limit on a submission's body when
+// Options.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes = 64 << 10
+
+// Resources, the second argument of Options.Authorize.
+const (
+	ResourceCheckpoint   = "checkpoint"    // GET /checkpoint
+	ResourceHashTile     = "hash-tile"     // GET /tile/<L>/<N>
+	ResourceEntryBundle  = "entry-bundle"  // GET /tile/entries/<N>: entry bytes
+	ResourceBundle       = "bundle"        // GET /v1/entries/{index}: entry bytes
+	ResourcePledges      = "pledges"       // GET /v1/pledges: entries of a person
+	ResourceConsistency  = "consistency"   // GET /v1/proof/consistency
+	ResourceSubmit       = "submit"        // POST /v1/entries
+	ResourceVerify       = "verify"        // POST /v1/verify
+	ResourceHealth       = "health"        // GET /healthz
+	resourceUnknownRoute = "unknown-route" // anything else (404, 405)
+)
+
+// Options configures a Handler. Every zero value means the documented
+// default.
+type Options struct {
+	// Logger receives one Debug line per request, Warn lines for pushback
+	// and a closed log, and Error lines for the server's own failures; nil
+	// discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes limits the body of POST /v1/entries; a larger body is
+	// refused with 413. 0 means DefaultMaxBodyBytes. POST /v1/verify reads
+	// up to verify.MaxBundleSize.
+	MaxBodyBytes int64
+	// Authorize is called before every request is served, with the
+	// resource it asks for (a Resource constant). A non-nil error refuses
+	// the request with 403 and the error's text. nil means everything is
+	// public: today's log is. It is where private entries (DESIGN.md, "Not
+	// yet") will require an authorized reader for entry bundles, bundles
+	// and person queries.
+	Authorize func(r *http.Request, resource string) error
+}
+
+// Handler serves the HTTP API of one log. It implements http.Handler.
+type Handler struct {
+	l         *ledger.Log
+	log       *slog.Logger
+	maxBody   int64
+	authorize func(*http.Request, string) error
+	mux       *http.ServeMux
+	root      http.Handler
+	m         *metrics
+}
+
+// New returns the handler for l. The caller keeps l open while the handler
+// serves, and closes it after the server has shut down.
+func New(l *ledger.Log, opts Options) *Handler {
+	h := &Handler{l: l, log: opts.Logger, maxBody: opts.MaxBodyBytes, authorize: opts.Authorize, mux: http.NewServeMux()}
+	if h.log == nil {
+		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	h.m = newMetrics(l)
+
+	h.route("GET", "/checkpoint", ResourceCheckpoint, h.getCheckpoint)
+	// Tiles: one method-less pattern for /tile/ (a pattern per tile route
+	// would conflict) answers other methods with 405, and GET of a path
+	// that has no index with 400.
+	h.mux.Handle("GET /tile/{level}/{index...}", h.handle(ResourceHashTile, h.getHashTile))
+	h.mux.Handle("GET /tile/entries/{index...}", h.handle(ResourceEntryBundle, h.getEntryBundle))
+	h.mux.Handle("/tile/", h.handle(ResourceHashTile, func(w http.ResponseWriter, r *http.Request) error {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			return methodNotAllowed(w, r, http.MethodGet)
+		}
+		return malformedTile(r.URL.Path)
+	}))
+	h.route("POST", "/v1/entries", ResourceSubmit, h.postEntry)
+	h.route("GET", "/v1/entries/{index}", ResourceBundle, h.getBundle)
+	h.route("GET", "/v1/pledges", ResourcePledges, h.getPledges)
+	h.route("GET", "/v1/proof/consistency", ResourceConsistency, h.getConsistency)
+	h.route("POST", "/v1/verify", ResourceVerify, h.postVerify)
+	h.route("GET", "/healthz", ResourceHealth, h.getHealth)
+	h.mux.Handle("/", h.handle(resourceUnknownRoute, func(w http.ResponseWriter, r *http.Request) error {
+		return &httpError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path}
+	}))
+	// A cap on every body, whatever the route; the routes that read a body
+	// apply their own, lower, limits.
+	h.root = http.MaxBytesHandler(h.mux, max(h.maxBody, verify.MaxBundleSize))
+	return h
+}
+
+// route registers f for method and path, and a JSON 405 for the path's
+// other methods (GET patterns also serve HEAD).
+func (h *Handler) route(method, path, resource string, f handlerFunc) {
+	h.mux.Handle(method+" "+path, h.handle(resource, f))
+	h.mux.Handle(path, h.handle(resource, func(w http.ResponseWriter, r *http.Request) error {
+		return methodNotAllowed(w, r, method)
+	}))
+}
+
+func methodNotAllowed(w http.ResponseWriter, r *http.Request, method string) error {
+	allow := method
+	if method == http.MethodGet {
+		allow = "GET, HEAD"
+	}
+	w.Header().Set("Allow", allow)
+	return &httpError{status: http.StatusMethodNotAllowed, msg: "method " + r.Method + " is not allowed here; use " + allow}
+}
+
+// handlerFunc serves a request or returns an error for the adapter to write.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (h *Handler) handle(resource string, f handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := w.(*recorder); ok {
+			rec.route = r.Pattern // set by the mux on the request it passes on
+		}
+		if h.authorize != nil {
+			if err := h.authorize(r, resource); err != nil {
+				h.writeError(w, r, &httpError{status: http.StatusForbidden, msg: "not authorized: " + err.Error(), err: err})
+				return
+			}
+		}
+		if err := f(w, r); err != nil {
+			h.writeError(w, r, err)
+		}
+	})
+}
+
+// ServeHTTP serves the API, logging and counting every request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w}
+	h.root.ServeHTTP(rec, r)
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	route := rec.route
+	if route == "" {
+		route = "other" // the mux redirected (e.g. an unclean path)
+	}
+	h.m.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+	attrs := []any{"method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status,
+		"bytes", rec.bytes, "duration", time.Since(start), "remote", r.RemoteAddr}
+	if rec.err != nil {
+		attrs = append(attrs, "err", rec.err)
+	}
+	h.log.DebugContext(r.Context(), "http request", attrs...)
+}
+
+// recorder notes the status, size and error of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	route  string // the pattern that served the request
+	err    error
+}
+
+func (rec *recorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+	rec.ResponseWriter.WriteHeader(status)
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	n, err := rec.ResponseWriter.Write(b)
+	rec.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController and http.MaxBytesReader reach the
+// server's own ResponseWriter.
+func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+// unwrap returns the server's own ResponseWriter, which http.MaxBytesReader
+// needs to close the connection after an oversized body.
+func unwrap(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
+}
+
+// writeJSON writes v as compact JSON with a trailing newline.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	writeRawJSON(w, status, b)
+	return nil
+}
+
+// writeRawJSON writes b, a JSON document, verbatim with a trailing newline.
+func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	w.Write(b)
+	w.Write([]byte{'\n'})
+}

@@ -1,0 +1,218 @@
+package httpapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Cache-Control values.
+const (
+	cacheImmutable  = "public, max-age=31536000, immutable"
+	cachePartial    = "public, max-age=60"
+	cacheCheckpoint = "no-cache"
+)
+
+// tilePath is a parsed C2SP tlog-tiles path: <N>[.p/<W>].
+type tilePath struct {
+	index uint64
+	width int // 256 for a full tile
+}
+
+// maxTileIndex is the largest tile index whose entries have uint64 indexes:
+// an index above it is past any tree.
+const maxTileIndex = math.MaxUint64 >> 8
+
+// parseTileLevel parses <L>: a decimal 0 to 63 with no leading zeros.
+func parseTileLevel(s string) (uint8, bool) {
+	n, ok := parseDecimal(s)
+	if !ok || n > 63 {
+		return 0, false
+	}
+	return uint8(n), true
+}
+
+// parseTileIndex parses the <N>[.p/<W>] part of a tile path strictly, as
+// C2SP tlog-tiles spells it: N in zero-padded 3-digit elements, all but the
+// last prefixed with "x", and no leading all-zero element (so every index
+// has exactly one path); W a decimal 1 to 255 with no leading zeros.
+func parseTileIndex(s string) (tilePath, bool) {
+	elems := strings.Split(s, "/")
+	width := 256
+	if n := len(elems); n >= 2 && strings.HasSuffix(elems[n-2], ".p") {
+		w, ok := parseDecimal(elems[n-1])
+		if !ok || w < 1 || w > 255 {
+			return tilePath{}, false
+		}
+		width = int(w)
+		elems[n-2] = strings.TrimSuffix(elems[n-2], ".p")
+		elems = elems[:n-1]
+	}
+	// 2^64 has 20 digits: at most 7 elements.
+	if len(elems) == 0 || len(elems) > 7 {
+		return tilePath{}, false
+	}
+	var index uint64
+	for i, e := range elems {
+		if i < len(elems)-1 {
+			if !strings.HasPrefix(e, "x") {
+				return tilePath{}, false
+			}
+			e = e[1:]
+			if i == 0 && e == "000" {
+				return tilePath{}, false
+			}
+		}
+		if len(e) != 3 || !isDigits(e) {
+			return tilePath{}, false
+		}
+		d, _ := strconv.ParseUint(e, 10, 64)
+		if index > (math.MaxUint64-d)/1000 {
+			return tilePath{}, false
+		}
+		index = index*1000 + d
+	}
+	return tilePath{index: index, width: width}, true
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseDecimal parses a canonical unsigned decimal: digits only, no sign,
+// no leading zeros, no spaces, at most 2^64−1.
+func parseDecimal(s string) (uint64, bool) {
+	if s == "" || len(s) > 20 || !isDigits(s) || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil
+}
+
+func tileNotFound(path string) *httpError {
+	return &httpError{status: http.StatusNotFound, msg: "tile " + path + " is past the log's tree"}
+}
+
+func malformedTile(path string) *httpError {
+	return badRequest("malformed tile path " + path + ": want tile/<L>/<N>[.p/<W>] as C2SP tlog-tiles spells it (e.g. tile/0/x001/x234/067.p/8)")
+}
+
+// getHashTile serves GET /tile/{level}/{index...}.
+func (h *Handler) getHashTile(w http.ResponseWriter, r *http.Request) error {
+	level, ok := parseTileLevel(r.PathValue("level"))
+	if !ok {
+		return malformedTile(r.URL.Path)
+	}
+	tp, ok := parseTileIndex(r.PathValue("index"))
+	if !ok {
+		return malformedTile(r.URL.Path)
+	}
+	if tp.index > maxTileIndex {
+		return tileNotFound(r.URL.Path)
+	}
+	b, err := h.l.HashTile(r.Context(), level, tp.index, tp.width)
+	if err != nil {
+		return err
+	}
+	writeTile(w, tp, b, "")
+	return nil
+}
+
+// getEntryBundle serves GET /tile/entries/{index...}, gzipped for clients
+// that accept it.
+func (h *Handler) getEntryBundle(w http.ResponseWriter, r *http.Request) error {
+	tp, ok := parseTileIndex(r.PathValue("index"))
+	if !ok {
+		return malformedTile(r.URL.Path)
+	}
+	if tp.index > maxTileIndex {
+		return tileNotFound(r.URL.Path)
+	}
+	b, err := h.l.EntryBundle(r.Context(), tp.index, tp.width)
+	if err != nil {
+		return err
+	}
+	w.Header().Add("Vary", "Accept-Encoding")
+	encoding := ""
+	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		b, encoding = buf.Bytes(), "gzip"
+	}
+	writeTile(w, tp, b, encoding)
+	return nil
+}
+
+func writeTile(w http.ResponseWriter, tp tilePath, b []byte, encoding string) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/octet-stream")
+	hdr.Set("Content-Length", strconv.Itoa(len(b)))
+	if encoding != "" {
+		hdr.Set("Content-Encoding", encoding)
+	}
+	if tp.width == 256 {
+		hdr.Set("Cache-Control", cacheImmutable)
+	} else {
+		hdr.Set("Cache-Control", cachePartial)
+	}
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+// acceptsGzip reports whether Accept-Encoding allows gzip: named with a
+// q-value above 0, or covered by "*" with one, and not refused by name.
+func acceptsGzip(values []string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(part, ";")
+			name = strings.ToLower(strings.TrimSpace(name))
+			q := 1.0
+			for _, p := range strings.Split(params, ";") {
+				k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+					if err != nil || f < 0 || f > 1 {
+						f = 0
+					}
+					q = f
+				}
+			}
+			switch name {
+			case "gzip", "x-gzip":
+				gzipQ = max(gzipQ, q)
+			case "*":
+				starQ = max(starQ, q)
+			}
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
+}
+
+// getCheckpoint serves GET /checkpoint.
+func (h *Handler) getCheckpoint(w http.ResponseWriter, r *http.Request) error {
+	signed, _ := h.l.Checkpoint()
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	hdr.Set("Content-Length", strconv.Itoa(len(signed)))
+	hdr.Set("Cache-Control", cacheCheckpoint)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	w.Write(signed)
+	return nil
+}
