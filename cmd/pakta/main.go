@@ -59,6 +59,7 @@ A log lives in a data directory (default ./pakta-data) made by "pakta init":
 		newProofCmd(),
 		newAuditCmd(),
 		newBenchCmd(),
+		newServeCmd(),
 		newVerifyCmd(),
 		newReportCmd(),
 	)

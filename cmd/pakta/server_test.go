@@ -3,19 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pakta-id/pakta/ledger"
+	"github.com/pakta-id/pakta/ledger/httpapi"
 )
 
 // pakta runs the CLI in-process and returns its exit code and output.
@@ -74,9 +69,8 @@ func TestSubmitRefusesLogInUse(t *testing.T) {
 	}
 }
 
-// TestServer drives submit, get, proof and report with --server against a
-// stand-in for the HTTP API of the design (the real one lives with pakta
-// serve), backed by a real log.
+// TestServer drives submit, get, proof, report and audit with --server
+// against the real HTTP API (ledger/httpapi) over a real log.
 func TestServer(t *testing.T) {
 	dir := t.TempDir()
 	enroll, pledgeJWS := setup(t, dir)
@@ -86,7 +80,7 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	srv := httptest.NewServer(fakeAPI(t, l))
+	srv := httptest.NewServer(httpapi.New(l, httpapi.Options{}))
 	defer srv.Close()
 	out := filepath.Join(dir, "out")
 	os.Mkdir(out, 0o755)
@@ -136,116 +130,11 @@ func TestServer(t *testing.T) {
 	if code != exitFailure || !strings.Contains(stderr, "refused: 409 Conflict") || !strings.Contains(stderr, "already pledged") {
 		t.Fatalf("a conflicting submit --server: exit %d, %s", code, stderr)
 	}
+	got = mustPakta(t, "audit", "--server", srv.URL, "--policy", logDir.policy(), "-q")
+	if !strings.Contains(got, "audit passed: 2 entries (1 enrollment, 1 pledge)") {
+		t.Fatalf("audit --server: %s", got)
+	}
 	if code, _, stderr := pakta(t, "get", "--server", "ftp://x", "1"); code != exitUsage {
 		t.Fatalf("get --server ftp://x: exit %d, %s", code, stderr)
 	}
-}
-
-// fakeAPI serves the parts of the design's HTTP API the CLI uses.
-func fakeAPI(t *testing.T, l *ledger.Log) http.Handler {
-	mux := http.NewServeMux()
-	fail := func(w http.ResponseWriter, status int, err error) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]any{"error": err.Error()})
-	}
-	bundle := func(ctx context.Context, i uint64) ([]byte, error) {
-		b, err := l.Bundle(ctx, i)
-		if err != nil {
-			return nil, err
-		}
-		return b.Marshal()
-	}
-	mux.HandleFunc("POST /v1/entries", func(w http.ResponseWriter, r *http.Request) {
-		ct := r.Header.Get("Content-Type")
-		body := new(bytes.Buffer)
-		body.ReadFrom(r.Body)
-		if want := "application/jose"; bytes.HasPrefix(body.Bytes(), []byte("{")) {
-			want += "+json"
-			if ct != want {
-				fail(w, http.StatusUnsupportedMediaType, fmt.Errorf("content type %q", ct))
-				return
-			}
-		} else if ct != want {
-			fail(w, http.StatusUnsupportedMediaType, fmt.Errorf("content type %q", ct))
-			return
-		}
-		res, err := l.Append(r.Context(), body.Bytes())
-		var conflict *ledger.ConflictError
-		switch {
-		case errors.As(err, &conflict):
-			fail(w, http.StatusConflict, err)
-			return
-		case errors.Is(err, ledger.ErrForbidden):
-			fail(w, http.StatusForbidden, err)
-			return
-		case err != nil:
-			fail(w, http.StatusBadRequest, err)
-			return
-		}
-		b, err := bundle(r.Context(), res.Index)
-		if err != nil {
-			fail(w, http.StatusInternalServerError, err)
-			return
-		}
-		if res.Duplicate {
-			w.WriteHeader(http.StatusOK)
-		} else {
-			w.WriteHeader(http.StatusCreated)
-		}
-		w.Write(b)
-	})
-	mux.HandleFunc("GET /v1/entries/{index}", func(w http.ResponseWriter, r *http.Request) {
-		i, err := strconv.ParseUint(r.PathValue("index"), 10, 64)
-		if err != nil {
-			fail(w, http.StatusBadRequest, err)
-			return
-		}
-		b, err := bundle(r.Context(), i)
-		if errors.Is(err, ledger.ErrNotFound) {
-			fail(w, http.StatusNotFound, err)
-			return
-		} else if err != nil {
-			fail(w, http.StatusInternalServerError, err)
-			return
-		}
-		w.Write(b)
-	})
-	mux.HandleFunc("GET /v1/pledges", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		scheme, id := q.Get("scheme"), q.Get("id")
-		if q.Has("nip") {
-			scheme, id = "nip", q.Get("nip")
-		}
-		idx, err := l.Pledges(r.Context(), scheme, id, q.Get("date"))
-		if err != nil {
-			fail(w, http.StatusBadRequest, err)
-			return
-		}
-		var bundles []json.RawMessage
-		for _, i := range idx {
-			b, err := bundle(r.Context(), i)
-			if err != nil {
-				fail(w, http.StatusInternalServerError, err)
-				return
-			}
-			bundles = append(bundles, b)
-		}
-		json.NewEncoder(w).Encode(map[string]any{"bundles": bundles})
-	})
-	mux.HandleFunc("GET /v1/proof/consistency", func(w http.ResponseWriter, r *http.Request) {
-		from, _ := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
-		to, _ := strconv.ParseUint(r.URL.Query().Get("to"), 10, 64)
-		p, err := l.ConsistencyProof(r.Context(), from, to)
-		if err != nil {
-			fail(w, http.StatusBadRequest, err)
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"from": from, "to": to, "proof": p})
-	})
-	mux.HandleFunc("GET /checkpoint", func(w http.ResponseWriter, r *http.Request) {
-		signed, _ := l.Checkpoint()
-		w.Write(signed)
-	})
-	return mux
 }
