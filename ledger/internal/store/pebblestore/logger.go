@@ -11,8 +11,13 @@ type pebbleLogger struct {
 	log *slog.Logger
 }
 
+// Infof lines (WAL replay, compactions) are the engine's housekeeping: an
+// operator wants them only when debugging.
 func (l pebbleLogger) Infof(format string, args ...any) {
-	l.log.LogAttrs(context.Background(), slog.LevelInfo, fmt.Sprintf(format, args...))
+	if !l.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	l.log.LogAttrs(context.Background(), slog.LevelDebug, fmt.Sprintf(format, args...))
 }
 
 func (l pebbleLogger) Errorf(format string, args ...any) {

@@ -227,9 +227,10 @@ func TestFormatPinned(t *testing.T) {
 	}
 }
 
+// Pebble's informational lines arrive at Debug level.
 func TestLoggerGetsPebbleLines(t *testing.T) {
 	var buf bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	dir := t.TempDir()
 	s := open(t, dir, pebblestore.Options{Logger: logger, CacheSize: 8 << 20})
 	commitEntries(t, s, 0, "a")
