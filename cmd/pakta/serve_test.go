@@ -66,15 +66,34 @@ func freePort(t *testing.T) string {
 type server struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 	done   chan error
+}
+
+// syncBuffer is the server's stderr: written by os/exec's copier while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func startServer(t *testing.T, dir string) *server {
 	t.Helper()
 	addr := freePort(t)
 	cmd := exec.Command(paktaBin(t), "serve", "--dir", dir, "--listen", addr, "--log-format", "json")
-	s := &server{cmd: cmd, url: "http://" + addr, stderr: new(bytes.Buffer), done: make(chan error, 1)}
+	s := &server{cmd: cmd, url: "http://" + addr, stderr: new(syncBuffer), done: make(chan error, 1)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
