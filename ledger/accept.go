@@ -62,15 +62,14 @@ func lookupIndex(ctx context.Context, v rowView, key []byte) (uint64, bool, erro
 // would be entry index, logged at loggedAt. Rejections wrap ErrInvalid,
 // ErrForbidden or are a *ConflictError; any other error is the log's own.
 func accept(ctx context.Context, v rowView, policy *verify.Policy, raw []byte, s *pledge.Verified, index uint64, loggedAt time.Time) (outcome, error) {
-	dedupJWS := hashKey(rowDedupJWS, raw)
-	if i, ok, err := lookupIndex(ctx, v, dedupJWS); err != nil || ok {
-		return outcome{duplicate: true, index: i}, err
-	}
+	// One dedup row, by payload: the same JWS bytes have the same payload,
+	// and a statement re-signed (ES256 signatures differ each time) is
+	// still the same statement.
 	dedupPayload := hashKey(rowDedupPayload, s.Payload)
 	if i, ok, err := lookupIndex(ctx, v, dedupPayload); err != nil || ok {
 		return outcome{duplicate: true, index: i}, err
 	}
-	rows := []store.Row{{Key: dedupJWS, Value: indexValue(index)}, {Key: dedupPayload, Value: indexValue(index)}}
+	rows := []store.Row{{Key: dedupPayload, Value: indexValue(index)}}
 	var m meta
 	var err error
 	switch st := s.Statement.(type) {
@@ -108,20 +107,15 @@ func requireRegistrars(policy *verify.Policy, s *pledge.Verified, skip string, w
 	return n, nil
 }
 
-// keyState reads a key's latest enrollment and its revocation, if any.
-func keyState(ctx context.Context, v rowView, kid string) (rec keyRecord, enrolled bool, revokedAt uint64, revoked bool, err error) {
+// keyState reads a key's record: its latest enrollment and its revocation,
+// if any (one row, one read).
+func keyState(ctx context.Context, v rowView, kid string) (rec keyRecord, enrolled bool, err error) {
 	b, err := v.get(ctx, keyKey(kid))
-	if err != nil {
-		return keyRecord{}, false, 0, false, err
+	if err != nil || b == nil {
+		return keyRecord{}, false, err
 	}
-	if b != nil {
-		if rec, err = decodeKeyRecord(b); err != nil {
-			return keyRecord{}, false, 0, false, err
-		}
-		enrolled = true
-	}
-	revokedAt, revoked, err = lookupIndex(ctx, v, revokedKey(kid))
-	return rec, enrolled, revokedAt, revoked, err
+	rec, err = decodeKeyRecord(b)
+	return rec, err == nil, err
 }
 
 func acceptPledge(ctx context.Context, v rowView, policy *verify.Policy, s *pledge.Verified, p *pledge.Pledge, index uint64, loggedAt time.Time, rows []store.Row) (meta, []store.Row, error) {
@@ -139,15 +133,15 @@ func acceptPledge(ctx context.Context, v rowView, policy *verify.Policy, s *pled
 	first := s.Signers[0]
 	if first.Chain == nil {
 		kid := first.Key.KeyID()
-		rec, enrolled, revokedAt, revoked, err := keyState(ctx, v, kid)
+		rec, enrolled, err := keyState(ctx, v, kid)
 		if err != nil {
 			return m, nil, err
 		}
 		switch {
 		case !enrolled:
 			return m, nil, fmt.Errorf("%w: key %s is not enrolled in this log", ErrForbidden, kid)
-		case revoked:
-			return m, nil, fmt.Errorf("%w: key %s was revoked at index %d", ErrForbidden, kid, revokedAt)
+		case rec.Revoked:
+			return m, nil, fmt.Errorf("%w: key %s was revoked at index %d", ErrForbidden, kid, rec.RevokedAt)
 		case rec.Scheme != p.Signer.Scheme || rec.ID != p.Signer.ID:
 			return m, nil, fmt.Errorf("%w: key %s is enrolled for %s %s, not for the signer %s %s", ErrForbidden, kid, rec.Scheme, rec.ID, p.Signer.Scheme, p.Signer.ID)
 		case !rec.covers(signedAt):
@@ -188,12 +182,12 @@ func acceptEnrollment(ctx context.Context, v rowView, policy *verify.Policy, s *
 	} else if n == 0 {
 		return m, nil, fmt.Errorf("%w: the enrollment has no registrar signature", ErrForbidden)
 	}
-	rec, enrolled, revokedAt, revoked, err := keyState(ctx, v, kid)
+	rec, enrolled, err := keyState(ctx, v, kid)
 	if err != nil {
 		return m, nil, err
 	}
-	if revoked {
-		return m, nil, fmt.Errorf("%w: key %s was revoked at index %d and cannot be enrolled again: make a new key", ErrForbidden, kid, revokedAt)
+	if rec.Revoked {
+		return m, nil, fmt.Errorf("%w: key %s was revoked at index %d and cannot be enrolled again: make a new key", ErrForbidden, kid, rec.RevokedAt)
 	}
 	if enrolled && (rec.Scheme != e.Subject.Scheme || rec.ID != e.Subject.ID) {
 		return m, nil, &ConflictError{Index: rec.Index, Reason: fmt.Sprintf("key %s is already enrolled for %s %s at index %d: one key belongs to one person", kid, rec.Scheme, rec.ID, rec.Index)}
@@ -223,18 +217,19 @@ func acceptRevocation(ctx context.Context, v rowView, policy *verify.Policy, s *
 	if _, err := requireRegistrars(policy, s, "", "the revocation"); err != nil {
 		return m, nil, err
 	}
-	rec, enrolled, revokedAt, revoked, err := keyState(ctx, v, r.KID)
+	rec, enrolled, err := keyState(ctx, v, r.KID)
 	if err != nil {
 		return m, nil, err
 	}
 	if !enrolled {
 		return m, nil, fmt.Errorf("%w: key %s is not enrolled in this log, so it cannot be revoked", ErrInvalid, r.KID)
 	}
-	if revoked {
-		return m, nil, &ConflictError{Index: revokedAt, Reason: fmt.Sprintf("key %s is already revoked at index %d", r.KID, revokedAt)}
+	if rec.Revoked {
+		return m, nil, &ConflictError{Index: rec.RevokedAt, Reason: fmt.Sprintf("key %s is already revoked at index %d", r.KID, rec.RevokedAt)}
 	}
+	rec.Revoked, rec.RevokedAt = true, index
 	rows = append(rows,
-		store.Row{Key: revokedKey(r.KID), Value: indexValue(index)},
+		store.Row{Key: keyKey(r.KID), Value: rec.encode()},
 		store.Row{Key: personKey(rec.Scheme, rec.ID, index), Value: []byte{m.Type}},
 	)
 	return m, rows, nil

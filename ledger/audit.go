@@ -445,7 +445,7 @@ func (a *auditor) get(ctx context.Context, key []byte) ([]byte, error) {
 	switch {
 	case a.st == nil:
 		return a.replay[string(key)], nil
-	case key[0] == rowDedupJWS || key[0] == rowDedupPayload:
+	case key[0] == rowDedupPayload:
 		v, err := a.st.Get(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil
@@ -474,7 +474,7 @@ func (a *auditor) replayEntry(ctx context.Context, index uint64, e verify.Entry,
 		if a.st == nil {
 			// Through tiles there are no stored rows to compare: keep what
 			// the rules read (dedup rows included) in memory.
-			if k := r.Key[0]; k == rowDedupJWS || k == rowDedupPayload || !isImmutableRow(r.Key) {
+			if r.Key[0] == rowDedupPayload || !isImmutableRow(r.Key) {
 				a.replay[string(r.Key)] = r.Value
 			}
 			continue
@@ -495,7 +495,7 @@ func (a *auditor) replayEntry(ctx context.Context, index uint64, e verify.Entry,
 // revocations, templates) against the replay, both ways.
 func (a *auditor) compareMutableRows(ctx context.Context) error {
 	size := a.rng.End()
-	for _, kind := range []byte{rowLatest, rowKey, rowRevoked, rowTemplate} {
+	for _, kind := range []byte{rowLatest, rowKey, rowTemplate} {
 		seen := 0
 		err := a.st.Scan(ctx, []byte{kind}, func(k, v []byte) error {
 			want, ok := a.replay[string(k)]

@@ -169,7 +169,7 @@ func TestAuditFindsTampering(t *testing.T) {
 			key := tt.key
 			if tt.name == "dedup row" {
 				// The first pledge-dedup row, whatever its hash.
-				it, _ := db.NewIter(&pebble.IterOptions{LowerBound: pebblestore.RowKey([]byte{rowDedupJWS}), UpperBound: pebblestore.RowKey([]byte{rowDedupJWS + 1})})
+				it, _ := db.NewIter(&pebble.IterOptions{LowerBound: pebblestore.RowKey([]byte{rowDedupPayload}), UpperBound: pebblestore.RowKey([]byte{rowDedupPayload + 1})})
 				it.First()
 				key = bytes.Clone(it.Key())
 				it.Close()

@@ -16,8 +16,7 @@ import (
 //
 // Immutable rows, written once with the entry they describe:
 //
-//	'd' sha256(jws)            → index       same bytes submitted again
-//	'p' sha256(payload)        → index       same statement re-signed
+//	'p' sha256(payload)        → index       the same statement again
 //	'm' index                  → meta        statement type, key evidence
 //	'i' person index           → type        person → entries
 //	'j' person date index      → ∅           person + date → pledges
@@ -26,11 +25,9 @@ import (
 // Mutable rows, the log's current view, overwritten as the log grows:
 //
 //	'l' person template election → index    the signer's latest pledge
-//	'k' kid                      → keyRecord the key's latest enrollment
-//	'x' kid                      → index     the key's revocation
-//	'T' template id              → index ‖ sha256
+//	'k' kid                      → keyRecord the key's latest enrollment, revocation
+//	'T' template id              → index
 const (
-	rowDedupJWS     = 'd'
 	rowDedupPayload = 'p'
 	rowMeta         = 'm'
 	rowPerson       = 'i'
@@ -38,7 +35,6 @@ const (
 	rowDate         = 't'
 	rowLatest       = 'l'
 	rowKey          = 'k'
-	rowRevoked      = 'x'
 	rowTemplate     = 'T'
 )
 
@@ -81,11 +77,10 @@ func latestKey(scheme, id, template, election string) []byte {
 }
 
 func keyKey(kid string) []byte     { return append([]byte{rowKey}, kid...) }
-func revokedKey(kid string) []byte { return append([]byte{rowRevoked}, kid...) }
 func templateKey(id string) []byte { return appendLP([]byte{rowTemplate}, id) }
 func indexValue(i uint64) []byte   { return be64(i) }
 func isImmutableRow(key []byte) bool {
-	return len(key) > 0 && (key[0] == rowDedupJWS || key[0] == rowDedupPayload || key[0] == rowMeta || key[0] == rowPerson || key[0] == rowPersonDate || key[0] == rowDate)
+	return len(key) > 0 && (key[0] == rowDedupPayload || key[0] == rowMeta || key[0] == rowPerson || key[0] == rowPersonDate || key[0] == rowDate)
 }
 
 func parseIndex(v []byte) (uint64, error) {
@@ -123,10 +118,12 @@ func decodeMeta(b []byte) (meta, error) {
 	return meta{}, fmt.Errorf("ledger: meta row of %d bytes is malformed", len(b))
 }
 
-// keyRecord is a key's latest enrollment: where it is in the log, whom it
-// binds, its validity window and the public JWK.
+// keyRecord is a key's latest enrollment (where it is in the log, whom it
+// binds, its validity window, the public JWK) and its revocation, if any.
 type keyRecord struct {
 	Index      uint64
+	Revoked    bool
+	RevokedAt  uint64
 	ValidFrom  time.Time
 	ValidUntil time.Time // zero: open-ended
 	Scheme, ID string
@@ -135,6 +132,12 @@ type keyRecord struct {
 
 func (r keyRecord) encode() []byte {
 	b := binary.BigEndian.AppendUint64(nil, r.Index)
+	if r.Revoked {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.BigEndian.AppendUint64(b, r.RevokedAt)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.ValidFrom.UnixNano()))
 	var until uint64
 	if !r.ValidUntil.IsZero() {
@@ -148,17 +151,19 @@ func (r keyRecord) encode() []byte {
 var errBadKeyRecord = errors.New("ledger: key record is malformed")
 
 func decodeKeyRecord(b []byte) (keyRecord, error) {
-	if len(b) < 24 {
+	if len(b) < 33 || b[8] > 1 {
 		return keyRecord{}, errBadKeyRecord
 	}
 	r := keyRecord{
 		Index:     binary.BigEndian.Uint64(b),
-		ValidFrom: time.Unix(0, int64(binary.BigEndian.Uint64(b[8:]))),
+		Revoked:   b[8] == 1,
+		RevokedAt: binary.BigEndian.Uint64(b[9:]),
+		ValidFrom: time.Unix(0, int64(binary.BigEndian.Uint64(b[17:]))),
 	}
-	if u := binary.BigEndian.Uint64(b[16:]); u != 0 {
+	if u := binary.BigEndian.Uint64(b[25:]); u != 0 {
 		r.ValidUntil = time.Unix(0, int64(u))
 	}
-	rest := b[24:]
+	rest := b[33:]
 	var ok bool
 	if r.Scheme, rest, ok = readLP(rest); !ok {
 		return keyRecord{}, errBadKeyRecord
