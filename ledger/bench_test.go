@@ -2,11 +2,14 @@ package ledger
 
 import (
 	"context"
+	"crypto"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pakta-id/pakta/ledger/internal/store"
 	"github.com/pakta-id/pakta/pledge"
@@ -174,6 +177,38 @@ func BenchmarkVerifyCeiling(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := pledge.Verify(jws[int(next.Add(1))%len(jws)], opts); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkVerifyCeilingBareJose: go-jose alone (parse + EdDSA verify) on
+// every core, on the same pledges: the floor under pledge.Verify.
+func BenchmarkVerifyCeilingBareJose(b *testing.B) {
+	e := newEnv(b, nil)
+	jws := presign(b, e, 64, 16)
+	keys := make([]crypto.PublicKey, len(jws))
+	for i, j := range jws {
+		v, err := pledge.Verify(j, e.log.verifyOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys[i] = v.Signers[0].Key.Key()
+	}
+	algs := []jose.SignatureAlgorithm{jose.EdDSA}
+	var next atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(next.Add(1)) % len(jws)
+			obj, err := jose.ParseSignedCompact(string(jws[i]), algs)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := obj.Verify(keys[i]); err != nil {
 				b.Error(err)
 			}
 		}
