@@ -28,6 +28,12 @@ type Bundle struct {
 	Entry []byte
 	Proof string
 	Key   KeyEvidence
+
+	parsed *parsedEntryProof // see EntryProof.parsed
+}
+
+func (b *Bundle) main() *EntryProof {
+	return &EntryProof{Entry: b.Entry, Proof: b.Proof, parsed: b.parsed}
 }
 
 // KeyEvidence binds the signer's key. Enrollment is nil for certificate-backed
@@ -40,6 +46,35 @@ type KeyEvidence struct {
 type EntryProof struct {
 	Entry []byte
 	Proof string
+
+	// parsed is what ParseBundle already read from Entry and Proof, so that
+	// verification does not parse them twice. It is used only while Entry
+	// and Proof still hold the bytes it was read from.
+	parsed *parsedEntryProof
+}
+
+type parsedEntryProof struct {
+	entryBytes []byte
+	proofText  string
+	entry      Entry
+	proof      *Proof
+}
+
+// read returns the parsed entry and proof, from ParseBundle's reading when
+// the bytes are unchanged since.
+func (ep *EntryProof) read() (Entry, *Proof, error) {
+	if p := ep.parsed; p != nil && p.proofText == ep.Proof && bytes.Equal(p.entryBytes, ep.Entry) {
+		return p.entry, p.proof, nil
+	}
+	e, err := parseEntry(ep.Entry)
+	if err != nil {
+		return Entry{}, nil, fmt.Errorf("entry: %w", err)
+	}
+	pr, err := parseProof([]byte(ep.Proof))
+	if err != nil {
+		return Entry{}, nil, fmt.Errorf("proof: %w", err)
+	}
+	return e, pr, nil
 }
 
 // The wire form. Pointers tell a missing member from an empty one; member
@@ -104,7 +139,7 @@ func parseBundle(b []byte) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	bundle := &Bundle{Entry: ep.Entry, Proof: ep.Proof}
+	bundle := &Bundle{Entry: ep.Entry, Proof: ep.Proof, parsed: ep.parsed}
 	if e := j.Key.Enrollment; e != nil {
 		ep, err := decodeEntryProof("key.enrollment.", e.Entry, e.Proof)
 		if err != nil {
@@ -153,19 +188,18 @@ func decodeEntryProof(prefix string, entry, proof *string) (EntryProof, error) {
 		return EntryProof{}, fmt.Errorf("%sentry: %w", prefix, err)
 	}
 	ep := EntryProof{Entry: b, Proof: *proof}
-	if err := ep.check(prefix); err != nil {
-		return EntryProof{}, err
+	e, pr, err := ep.read()
+	if err != nil {
+		return EntryProof{}, fmt.Errorf("%s%w", prefix, err)
 	}
+	ep.parsed = &parsedEntryProof{entryBytes: b, proofText: *proof, entry: e, proof: pr}
 	return ep, nil
 }
 
 // check requires a well-formed entry and proof, naming the member on error.
 func (ep EntryProof) check(prefix string) error {
-	if _, err := parseEntry(ep.Entry); err != nil {
-		return fmt.Errorf("%sentry: %w", prefix, err)
-	}
-	if _, err := parseProof([]byte(ep.Proof)); err != nil {
-		return fmt.Errorf("%sproof: %w", prefix, err)
+	if _, _, err := ep.read(); err != nil {
+		return fmt.Errorf("%s%w", prefix, err)
 	}
 	return nil
 }
@@ -182,7 +216,7 @@ func (b *Bundle) Marshal() ([]byte, error) {
 }
 
 func (b *Bundle) marshal() ([]byte, error) {
-	if err := (EntryProof{Entry: b.Entry, Proof: b.Proof}).check(""); err != nil {
+	if err := b.main().check(""); err != nil {
 		return nil, err
 	}
 	v, entry, proof := 1, base64.StdEncoding.EncodeToString(b.Entry), b.Proof

@@ -52,7 +52,7 @@ func TestBundleMarshal(t *testing.T) {
 		t.Fatalf("Marshal(ParseBundle(Marshal(b))) differs: %v\n%s", err, again)
 	}
 	// The evidence it carries verifies.
-	for _, ep := range []EntryProof{{parsed.Entry, parsed.Proof}, *parsed.Key.Enrollment} {
+	for _, ep := range []EntryProof{{Entry: parsed.Entry, Proof: parsed.Proof}, *parsed.Key.Enrollment} {
 		p, err := ParseProof([]byte(ep.Proof))
 		if err != nil {
 			t.Fatal(err)

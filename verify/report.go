@@ -176,9 +176,9 @@ type opened struct {
 func (r *report) run(b *Bundle) {
 	p := r.policy
 	// checkpoint: the proof's checkpoint, signed by the log's key.
-	proof, err := ParseProof([]byte(b.Proof))
+	entry, proof, err := b.main().read() // already read by ParseBundle, usually
 	if err != nil {
-		r.fail(CheckCheckpoint, "the proof cannot be read: %s", plain(err))
+		r.fail(CheckCheckpoint, "the entry or its proof cannot be read: %s", plain(err))
 		return
 	}
 	cp, _, err := OpenCheckpoint(proof.Checkpoint, p.Origin, p.Verifier())
@@ -187,9 +187,10 @@ func (r *report) run(b *Bundle) {
 		return
 	}
 	var enrollProof *Proof
+	var enrollEntry Entry
 	if ev := b.Key.Enrollment; ev != nil {
-		if enrollProof, err = ParseProof([]byte(ev.Proof)); err != nil {
-			r.fail(CheckCheckpoint, "the enrollment's proof cannot be read: %s", plain(err))
+		if enrollEntry, enrollProof, err = ev.read(); err != nil {
+			r.fail(CheckCheckpoint, "the enrollment or its proof cannot be read: %s", plain(err))
 			return
 		}
 		if string(enrollProof.Checkpoint) != string(proof.Checkpoint) {
@@ -205,11 +206,6 @@ func (r *report) run(b *Bundle) {
 		r.fail(CheckInclusion, "the entry is not at index %d of the log's checkpoint: %s", proof.Index, explainInclusion(err))
 		return
 	}
-	entry, err := ParseEntry(b.Entry)
-	if err != nil {
-		r.fail(CheckInclusion, "the included entry cannot be read: %s", plain(err))
-		return
-	}
 	main := opened{entry: entry, index: proof.Index, cp: cp}
 	var enrollment *opened
 	if enrollProof != nil {
@@ -217,12 +213,7 @@ func (r *report) run(b *Bundle) {
 			r.fail(CheckInclusion, "the key's enrollment is not at index %d of the log's checkpoint: %s", enrollProof.Index, explainInclusion(err))
 			return
 		}
-		e, err := ParseEntry(b.Key.Enrollment.Entry)
-		if err != nil {
-			r.fail(CheckInclusion, "the enrollment entry cannot be read: %s", plain(err))
-			return
-		}
-		enrollment = &opened{entry: e, index: enrollProof.Index, cp: cp}
+		enrollment = &opened{entry: enrollEntry, index: enrollProof.Index, cp: cp}
 		r.pass(CheckInclusion, "the entry is at index %d and the key's enrollment at index %d of that log", main.index, enrollment.index)
 	} else {
 		r.pass(CheckInclusion, "the entry is at index %d of that log", main.index)
