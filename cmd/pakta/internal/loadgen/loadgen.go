@@ -38,7 +38,7 @@ type Config struct {
 	Reads     int     // bundle reads and queries each; 0 = Employees
 	Registrar *pledge.PrivateKey
 	Agency    pledge.Agency // zero = a fictitious agency
-	Election  string        // "" = "Pemilu 2029"
+	Election  string        // "" = a name unique to the run
 	Text      string        // template text; "" = a short built-in text
 	// Progress, if set, gets one line per phase.
 	Progress io.Writer
@@ -100,17 +100,19 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	if cfg.Reads <= 0 {
 		cfg.Reads = cfg.Employees
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Agency == (pledge.Agency{}) {
 		cfg.Agency = pledge.Agency{Code: "9999", Name: "Instansi Uji Beban"}
 	}
 	if cfg.Election == "" {
-		cfg.Election = "Pemilu 2029"
+		// Unique per run, so that a run against a log that has seen the same
+		// employees before does not conflict with their earlier pledges.
+		cfg.Election = fmt.Sprintf("Uji beban %d", cfg.Now().UnixNano())
 	}
 	if cfg.Text == "" {
 		cfg.Text = defaultText
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	if cfg.Kind == nil {
 		cfg.Kind = func(err error) string { return err.Error() }
