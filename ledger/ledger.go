@@ -30,6 +30,10 @@ const (
 	// the log's own row cache, so the engine's cache mostly serves entry
 	// reads; 64 MiB keeps a server well under 300 MB.
 	DefaultCacheSize = 64 << 20
+	// DefaultMemTableSize is Pebble's write buffer: large enough that bulk
+	// appends do not stall on flushes (4 MiB did), small enough that two of
+	// them (one flushing) stay cheap.
+	DefaultMemTableSize = 32 << 20
 )
 
 // Config configures a log. Signer and Policy are required; every other zero
@@ -146,7 +150,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Log, error) {
 	if cfg.CacheRows <= 0 {
 		cfg.CacheRows = DefaultCacheRows
 	}
-	st, err := pebblestore.Open(ctx, dir, pebblestore.Options{Logger: cfg.Logger, CacheSize: cfg.CacheSize})
+	st, err := pebblestore.Open(ctx, dir, pebblestore.Options{Logger: cfg.Logger, CacheSize: cfg.CacheSize, MemTableSize: DefaultMemTableSize})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, fmt.Errorf("%w (a running server?): %s: %w", ErrLocked, dir, err)

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // only served on --pprof's own listener
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -17,8 +19,9 @@ import (
 
 func newServeCmd() *cobra.Command {
 	var (
-		dir, listen, logFormat, logLevel string
-		cfg                              ledger.Config
+		dir, listen, logFormat, logLevel, pprofAddr string
+		memLimit                                    int64
+		cfg                                         ledger.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--dir D] [--listen ADDR]",
@@ -53,6 +56,12 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 				return usagef("--log-format %q: use text or json", logFormat)
 			}
 			logger := slog.New(handler)
+			// A soft limit for the Go heap: the collector works harder near it
+			// instead of letting garbage double the heap. GOMEMLIMIT, when set,
+			// wins.
+			if _, set := os.LookupEnv("GOMEMLIMIT"); !set && memLimit > 0 {
+				debug.SetMemoryLimit(memLimit << 20)
+			}
 			ctx := cmd.Context()
 			d := dataDir(dir)
 			if !exists(d.logKey()) && !exists(d.db()) {
@@ -80,6 +89,15 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 			mux := http.NewServeMux()
 			mux.Handle("/", h)
 			mux.Handle("GET /metrics", h.MetricsHandler())
+			if pprofAddr != "" {
+				// Profiles on their own listener, never on the public one.
+				pl, err := net.Listen("tcp", pprofAddr)
+				if err != nil {
+					return failure(fmt.Errorf("listening on %s for profiles: %w", pprofAddr, err))
+				}
+				go http.Serve(pl, http.DefaultServeMux)
+				logger.Info("profiles (net/http/pprof)", "addr", "http://"+pl.Addr().String()+"/debug/pprof/")
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return failure(fmt.Errorf("listening on %s: %w", listen, err))
@@ -107,5 +125,7 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 	f.IntVar(&cfg.MaxBatch, "max-batch", 0, "most entries per commit (default 1024)")
 	f.DurationVar(&cfg.MaxDelay, "max-delay", 0, "how long a batch waits to fill (default 2ms)")
 	f.IntVar(&cfg.MaxPending, "max-pending", 0, "submissions waiting before 503 (default 16384)")
+	f.Int64Var(&memLimit, "memory-limit", 160, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT overrides); Pebble's caches come on top")
+	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060")
 	return cmd
 }
