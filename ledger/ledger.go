@@ -384,7 +384,7 @@ func (l *Log) verifyOptions() pledge.VerifyOptions {
 // Duplicate set.
 func (l *Log) Append(ctx context.Context, jws []byte) (Result, error) {
 	if len(jws) > pledge.MaxJWSSize {
-		return Result{}, fmt.Errorf("ledger: %w", fmt.Errorf("JWS of %d bytes is over the %d-byte limit: %w", len(jws), pledge.MaxJWSSize, pledge.ErrTooLarge))
+		return Result{}, fmt.Errorf("ledger: JWS of %d bytes is over the %d-byte limit: %w", len(jws), pledge.MaxJWSSize, pledge.ErrTooLarge)
 	}
 	// A closed store fails every read: say so, rather than let a failed key
 	// lookup read as an invalid signature.
