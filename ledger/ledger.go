@@ -329,6 +329,16 @@ func (l *Log) Health(ctx context.Context) error {
 
 const maxCachedKeys = 1 << 16
 
+// cacheKey remembers an enrolled key for the resolver. The cache is bounded:
+// a province enrolls millions of keys, each used about once.
+func (l *Log) cacheKey(k *pledge.PublicKey) {
+	if l.nkeys.Add(1) > maxCachedKeys {
+		l.keys.Clear()
+		l.nkeys.Store(0)
+	}
+	l.keys.Store(k.KeyID(), k)
+}
+
 // resolver finds the public key a signature names: a registrar of the
 // policy, or a key enrolled in the log (committed). A key whose enrollment
 // is still being sequenced is not found: submit a pledge after its key's
@@ -357,12 +367,7 @@ func (r resolver) ResolveKey(kid string) (*pledge.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: stored key %s: %w", kid, err)
 	}
-	// Bounded: a province enrolls millions of keys, each used about once.
-	if r.l.nkeys.Add(1) > maxCachedKeys {
-		r.l.keys.Clear()
-		r.l.nkeys.Store(0)
-	}
-	r.l.keys.Store(kid, k)
+	r.l.cacheKey(k)
 	return k, nil
 }
 
@@ -532,6 +537,14 @@ func (l *Log) process(batch []*request) {
 			l.log.Error("commit failed", "from", from, "entries", len(b.Entries), "err", err)
 			for _, i := range accepted {
 				results[i] = result{err: err}
+			}
+		} else {
+			// A pledge usually follows its key's enrollment within seconds:
+			// have the key ready for the resolver.
+			for _, i := range accepted {
+				if e, ok := batch[i].v.Statement.(*pledge.Enrollment); ok {
+					l.cacheKey(e.JWK)
+				}
 			}
 		}
 	}
