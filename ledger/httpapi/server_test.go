@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,9 +76,11 @@ func TestSlowClientHitsReadTimeout(t *testing.T) {
 	defer conn.Close()
 	start := time.Now()
 	io.WriteString(conn, "POST /v1/entries HTTP/1.1\r\nHost: pakta\r\nContent-Type: application/jose\r\n")
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	// The client's own deadline is far: the server must close first (a
+	// loaded CI machine may be slow, so no tight upper bound).
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	n, err := conn.Read(make([]byte, 1024))
-	if elapsed := time.Since(start); n != 0 || err == nil || elapsed < 150*time.Millisecond || elapsed > 3*time.Second {
+	if elapsed := time.Since(start); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) || elapsed < 150*time.Millisecond {
 		t.Fatalf("stalled headers: read %d bytes, %v after %s", n, err, elapsed)
 	}
 
@@ -89,7 +92,7 @@ func TestSlowClientHitsReadTimeout(t *testing.T) {
 	defer conn2.Close()
 	start = time.Now()
 	io.WriteString(conn2, "POST /v1/entries HTTP/1.1\r\nHost: pakta\r\nContent-Type: application/jose\r\nContent-Length: 1000\r\n\r\neyJhbGciOi")
-	conn2.SetReadDeadline(time.Now().Add(5 * time.Second))
+	conn2.SetReadDeadline(time.Now().Add(20 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(conn2), nil)
 	elapsed := time.Since(start)
 	if err == nil {
@@ -99,10 +102,10 @@ func TestSlowClientHitsReadTimeout(t *testing.T) {
 			t.Fatalf("stalled body: %d %s", resp.StatusCode, body)
 		}
 		t.Logf("stalled body: %d %s", resp.StatusCode, bytes.TrimSpace(body))
-	} else if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	} else if errors.Is(err, os.ErrDeadlineExceeded) || !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("stalled body: %v", err) // the connection may also just be closed
 	}
-	if elapsed < 350*time.Millisecond || elapsed > 3*time.Second {
+	if elapsed < 350*time.Millisecond {
 		t.Fatalf("stalled body answered after %s", elapsed)
 	}
 
