@@ -1,10 +1,13 @@
 package verify
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-json-experiment/json"
 )
 
 const testJWS = "eyJhbGciOiJFZERTQSJ9.eyJ0eXBlIjoicGxlZGdlIn0.c2lnbmF0dXJl"
@@ -151,5 +154,33 @@ func TestLeafHash(t *testing.T) {
 	want := sha256.Sum256(append([]byte{0}, entry...))
 	if got := LeafHash(entry); got != want {
 		t.Fatalf("LeafHash = %x, want SHA-256(0x00 || entry) = %x", got, want)
+	}
+}
+
+// TestMarshalEntryMatchesStructEncoding: the hand-written encoder writes
+// exactly what encoding the entry struct with the JSON library writes.
+func TestMarshalEntryMatchesStructEncoding(t *testing.T) {
+	at := time.Date(2023, 11, 27, 0, 15, 1, 123456789, time.UTC)
+	for _, jws := range []string{
+		"a.b.c", `{"payload":"x","signatures":[{"protected":"p","signature":"s"}]}`,
+		"quote\" backslash\\ slash/ <html> & amp", "tab\t nl\n cr\r nul\x00 del\x7f",
+		"unicode é ñ 中文 \u2028 \u2029 \U0001F600", "\ufeff bom",
+	} {
+		got, err := MarshalEntry(Entry{LoggedAt: at, JWS: []byte(jws)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ts := 1, at.Format(loggedAtLayout)
+		want, err := json.Marshal(entryJSON{V: &v, LoggedAt: &ts, JWS: &jws})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("hand-written %s\nstruct       %s", got, want)
+		}
+		back, err := ParseEntry(got)
+		if err != nil || string(back.JWS) != jws || !back.LoggedAt.Equal(at.Truncate(time.Millisecond)) {
+			t.Fatalf("round trip of %q: %v", jws, err)
+		}
 	}
 }
