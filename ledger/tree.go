@@ -176,9 +176,6 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 		if err != nil {
 			return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
 		}
-		if !n.worthCaching(id.Level, size) {
-			return b[pos*hashSize : (pos+1)*hashSize], nil
-		}
 		n.mu.Lock()
 		if len(n.rows) >= n.maxCache {
 			// Drop about a tenth, at random (map order): cheap, and the
@@ -197,16 +194,6 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 		n.mu.Unlock()
 	}
 	return b[pos*hashSize : (pos+1)*hashSize], nil
-}
-
-// worthCaching keeps the cache for the levels that fit in it whole: a tree
-// of n leaves has about 2n/256/2^l rows at levels l and up. Rows below that
-// level are each read by few proofs (a level-0 row by 256 leaves' proofs
-// out of n), so caching them would only evict the upper rows every proof
-// reads.
-func (n *nodes) worthCaching(level uint, size uint64) bool {
-	rows := 2 * (size/tileWidth + 1) >> level
-	return rows <= uint64(n.maxCache)
 }
 
 // proof fetches and combines the nodes of an inclusion or consistency proof

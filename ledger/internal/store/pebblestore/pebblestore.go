@@ -22,7 +22,6 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/pakta-id/pakta/ledger/internal/store"
@@ -142,11 +141,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 			},
 		},
 	}
-	// Bloom filters: the sequencer's dedup and key lookups mostly miss, and
-	// a miss should not read a data block of every level.
-	for i := range popts.Levels {
-		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
-	}
+	// No bloom filters: a table's filter is one block (over a megabyte for a
+	// large table), and with a block cache small enough for a 300 MB server
+	// every proof and bundle read paid for reading it again.
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		lock.Close()
