@@ -162,3 +162,11 @@ func writeOutput(w io.Writer, path string, data []byte) error {
 	}
 	return nil
 }
+
+// checkOutDir refuses an --out that is not an existing directory (bad usage).
+func checkOutDir(dir string) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usagef("--out %s is not a directory", dir)
+	}
+	return nil
+}

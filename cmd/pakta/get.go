@@ -53,8 +53,8 @@ exist or the log fails, 2 for bad usage.`,
 				return err
 			}
 			if outDir != "" {
-				if st, err := os.Stat(outDir); err != nil || !st.IsDir() {
-					return usagef("--out %s is not a directory", outDir)
+				if err := checkOutDir(outDir); err != nil {
+					return err
 				}
 			}
 			b, err := lf.open(cmd.Context())

@@ -42,8 +42,8 @@ refused any (the reason is printed), 2 for bad usage or an unreadable file.`,
 				}
 				jwss[i] = bytes.TrimSpace(b)
 			}
-			if st, err := os.Stat(outDir); err != nil || !st.IsDir() {
-				return usagef("--out %s is not a directory", outDir)
+			if err := checkOutDir(outDir); err != nil {
+				return err
 			}
 			b, err := lf.open(cmd.Context())
 			if err != nil {
