@@ -135,6 +135,7 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 	}
 	f := cmd.Flags()
 	f.IntVar(&cfg.Employees, "employees", 1000, "employees to enroll, one pledge each")
+	f.IntVar(&cfg.First, "first", 0, "number of the first employee (to grow a log with --dir over several runs)")
 	f.IntVar(&cfg.Clients, "clients", 32, "concurrent clients")
 	f.Float64Var(&cfg.Rate, "rate", 0, "offered pledges/s (0: as fast as the log answers)")
 	f.IntVar(&cfg.Reads, "reads", 0, "bundle reads and queries (default: one per employee)")

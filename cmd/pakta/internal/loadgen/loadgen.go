@@ -32,7 +32,11 @@ type Target interface {
 
 // Config of a run. Zero values are the documented defaults.
 type Config struct {
-	Employees int     // 0 = 1000
+	Employees int // 0 = 1000
+	// First numbers the employees First…First+Employees-1, so that
+	// successive runs against one log (pakta bench --dir, to grow it)
+	// enroll different people. 0 = start at employee 0.
+	First     int
 	Clients   int     // concurrent clients; 0 = 32
 	Rate      float64 // pledges/s to offer (open loop); 0 = as fast as the target takes them
 	Reads     int     // bundle reads and queries each; 0 = Employees
@@ -91,8 +95,8 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	if cfg.Employees <= 0 {
 		cfg.Employees = 1000
 	}
-	if cfg.Employees > 1998*36500 {
-		return nil, fmt.Errorf("loadgen: at most %d employees", 1998*36500)
+	if cfg.First < 0 || cfg.First+cfg.Employees > 1998*36500 {
+		return nil, fmt.Errorf("loadgen: employees %d…%d: numbers run from 0 to %d", cfg.First, cfg.First+cfg.Employees-1, 1998*36500-1)
 	}
 	if cfg.Clients <= 0 {
 		cfg.Clients = 32
@@ -134,8 +138,9 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 			return err
 		}
 		keys[i] = k
-		people[i] = pledge.Person{Scheme: pledge.SchemeNIP, ID: NIP(i), Name: fmt.Sprintf("Pegawai %d", i),
-			Unit: fmt.Sprintf("Unit %d", i%20), Agency: cfg.Agency, Employment: pledge.PNS}
+		n := cfg.First + i
+		people[i] = pledge.Person{Scheme: pledge.SchemeNIP, ID: NIP(n), Name: fmt.Sprintf("Pegawai %d", n),
+			Unit: fmt.Sprintf("Unit %d", n%20), Agency: cfg.Agency, Employment: pledge.PNS}
 		enrollments[i], err = pledge.Enroll(&pledge.Enrollment{Type: pledge.TypeEnrollment, Subject: people[i], JWK: k.Public(),
 			ValidFrom: now.AddDate(0, 0, -7).Format(time.RFC3339)}, cfg.Registrar, k)
 		return err
