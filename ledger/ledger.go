@@ -26,9 +26,10 @@ const (
 	DefaultMaxDelay   = 2 * time.Millisecond
 	DefaultMaxPending = 16384
 	DefaultCacheRows  = 4096 // hash rows of up to 8 KiB kept for proofs: 32 MiB
-	// DefaultCacheSize is Pebble's block cache: proofs read hash rows from
-	// the log's own row cache, so the engine's cache mostly serves entry
-	// reads; 64 MiB keeps a server well under 300 MB.
+	// DefaultCacheSize is Pebble's block cache, on top of its memtables
+	// (pebblestore adds their room): proofs read hash rows from the log's
+	// own row cache, so the block cache serves entry reads and the
+	// acceptance rules' point reads.
 	DefaultCacheSize = 64 << 20
 	// DefaultMemTableSize is Pebble's write buffer: large enough that bulk
 	// appends do not stall on flushes (4 MiB did), small enough that two of

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/pakta-id/pakta/ledger/internal/store"
@@ -39,12 +40,22 @@ const (
 // existing log silently. (Pebble's default is the oldest format it supports.)
 const formatVersion = pebble.FormatValueSeparation
 
+// memtableReserve is how many memtables' worth of room Open adds to the
+// block cache: the mutable memtable and one being flushed (Pebble's
+// MemTableStopWritesThreshold is 2, so more than that only briefly).
+const memtableReserve = 2
+
 // Options configures Open. The zero value is ready to use.
 type Options struct {
 	// Logger receives Pebble's log lines. Nil discards them.
 	Logger *slog.Logger
 	// CacheSize is the block cache size in bytes. Zero means
-	// DefaultCacheSize (256 MiB).
+	// DefaultCacheSize (256 MiB). Pebble counts its memtables against the
+	// cache it is given (a memtable reserves its size in the cache), so
+	// Open gives Pebble CacheSize plus room for memtableReserve memtables:
+	// without it, a cache no larger than two memtables held no blocks at
+	// all and every read went to the file system. Pebble's memory is
+	// therefore about CacheSize + 2 × MemTableSize.
 	CacheSize int64
 	// MemTableSize is the memtable size in bytes. Zero means
 	// DefaultMemTableSize (64 MiB).
@@ -53,7 +64,24 @@ type Options struct {
 	// hold a database, nothing is written to it, and Commit and
 	// PutCheckpoint fail. The directory lock is still taken.
 	ReadOnly bool
+	// Filters chooses which LSM levels get bloom filters. The zero value is
+	// FiltersNone.
+	Filters Filters
 }
+
+// Filters is a choice of bloom filters per LSM level.
+type Filters int
+
+const (
+	// FiltersNone: no table has a filter.
+	FiltersNone Filters = iota
+	// FiltersAll: every table has a 10-bit-per-key bloom filter.
+	FiltersAll
+	// FiltersUpper: filters on every level but the bottom one (L6), where
+	// most keys live and filters are largest. A miss then costs one probe
+	// of the bottom level instead of one per level.
+	FiltersUpper
+)
 
 // Store is a log's byte store in a Pebble database. Its reads are safe for
 // concurrent use, also with Commit and PutCheckpoint, which are serialized.
@@ -118,7 +146,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pebblestore: open %s: %w: %w", dir, store.ErrLocked, err)
 	}
 
-	cache := pebble.NewCache(cacheSize)
+	cache := pebble.NewCache(cacheSize + memtableReserve*int64(memTableSize))
 	defer cache.Unref() // the database holds its own reference
 	pl := pebbleLogger{logger}
 	popts := &pebble.Options{
@@ -144,6 +172,14 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	// No bloom filters: a table's filter is one block (over a megabyte for a
 	// large table), and with a block cache small enough for a 300 MB server
 	// every proof and bundle read paid for reading it again.
+	if opts.Filters != FiltersNone {
+		for i := range popts.Levels {
+			popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		}
+		if opts.Filters == FiltersUpper {
+			popts.Levels[len(popts.Levels)-1].FilterPolicy = pebble.NoFilterPolicy
+		}
+	}
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		lock.Close()
