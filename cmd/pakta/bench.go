@@ -124,6 +124,9 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 			printPhase(w, "append", res.Append)
 			printPhase(w, "bundle reads", res.Reads)
 			printPhase(w, "pledge queries", res.Queries)
+			if res.LogReads != nil {
+				printPhase(w, "log reads", *res.LogReads)
+			}
 			if v, ok := out["peak_rss_mib"]; ok {
 				fmt.Fprintf(w, "peak RSS %.0f MiB\n", v)
 			}
@@ -139,6 +142,7 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 	f.IntVar(&cfg.Clients, "clients", 32, "concurrent clients")
 	f.Float64Var(&cfg.Rate, "rate", 0, "offered pledges/s (0: as fast as the log answers)")
 	f.IntVar(&cfg.Reads, "reads", 0, "bundle reads and queries (default: one per employee)")
+	f.IntVar(&cfg.LogReads, "log-reads", 0, "then read this many bundles at random indexes over the whole log (cold reads)")
 	f.StringVar(&dir, "dir", "", "benchmark the log in this data directory (default: a temporary one)")
 	f.StringVar(&server, "server", "", "benchmark a running server at this URL")
 	f.StringVar(&registrarKey, "registrar-key", "", "registrar key for --server (default ./pakta-data/registrar.jwk)")
@@ -188,6 +192,7 @@ func runNoopBaseline(ctx context.Context, cfg loadgen.Config) (*loadgen.Result, 
 	go srv.Serve(ln)
 	defer srv.Close()
 	cfg.Progress = nil
+	cfg.LogReads = 0 // it has no log
 	cfg.Kind = loadgen.HTTPKind
 	return loadgen.Run(ctx, loadgen.NewHTTP("http://"+ln.Addr().String(), cfg.Clients), cfg)
 }

@@ -28,6 +28,8 @@ type Target interface {
 	Bundle(ctx context.Context, index uint64) error
 	// Pledges queries a person's pledges on a date and returns how many.
 	Pledges(ctx context.Context, scheme, id, date string) (int, error)
+	// Size is the size of the target's latest checkpoint.
+	Size(ctx context.Context) (uint64, error)
 }
 
 // Config of a run. Zero values are the documented defaults.
@@ -36,10 +38,14 @@ type Config struct {
 	// First numbers the employees First…First+Employees-1, so that
 	// successive runs against one log (pakta bench --dir, to grow it)
 	// enroll different people. 0 = start at employee 0.
-	First     int
-	Clients   int     // concurrent clients; 0 = 32
-	Rate      float64 // pledges/s to offer (open loop); 0 = as fast as the target takes them
-	Reads     int     // bundle reads and queries each; 0 = Employees
+	First   int
+	Clients int     // concurrent clients; 0 = 32
+	Rate    float64 // pledges/s to offer (open loop); 0 = as fast as the target takes them
+	Reads   int     // bundle reads and queries each; 0 = Employees
+	// LogReads is how many bundles to read at random indexes over the
+	// whole log, after the other phases: the cold reads of an auditor or a
+	// dispute, which this run's own fresh entries do not show. 0 = none.
+	LogReads  int
 	Registrar *pledge.PrivateKey
 	Agency    pledge.Agency // zero = a fictitious agency
 	Election  string        // "" = a name unique to the run
@@ -75,6 +81,8 @@ type Result struct {
 	Duplicates int     `json:"duplicates"`
 	Reads      Phase   `json:"bundle_reads"`
 	Queries    Phase   `json:"pledge_queries"`
+	LogReads   *Phase  `json:"log_bundle_reads,omitempty"`
+	LogSize    uint64  `json:"log_size,omitempty"`
 }
 
 // NIP returns a valid, distinct PNS NIP for i < 1998 × 36500.
@@ -197,6 +205,21 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 		return err
 	})
 	say("pledge queries: %.0f/s", res.Queries.PerSecond)
+	if cfg.LogReads > 0 {
+		size, err := t.Size(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: reading the log's size: %w", err)
+		}
+		say("reading %d bundles across the log's %d entries…", cfg.LogReads, size)
+		res.LogSize = size
+		// A multiplicative hash spreads the reads without repeating
+		// (for sizes coprime with it), so the cache sees cold entries.
+		p, _ := drive(ctx, cfg, cfg.LogReads, 0, func(ctx context.Context, i int) error {
+			return t.Bundle(ctx, (uint64(i)*2654435761+12345)%size)
+		})
+		res.LogReads = &p
+		say("bundle reads across the log: %.0f/s", p.PerSecond)
+	}
 	return res, nil
 }
 

@@ -42,7 +42,7 @@ func TestRunInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	res, err := Run(ctx, Local{l}, Config{Employees: 60, Clients: 8, Registrar: reg, Kind: LocalKind})
+	res, err := Run(ctx, Local{l}, Config{Employees: 60, Clients: 8, LogReads: 50, Registrar: reg, Kind: LocalKind})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +50,9 @@ func TestRunInProcess(t *testing.T) {
 		if p.Count != 60 || len(p.Errors) != 0 || p.PerSecond <= 0 {
 			t.Fatalf("%s: %+v", name, p)
 		}
+	}
+	if res.LogReads == nil || res.LogReads.Count != 50 || len(res.LogReads.Errors) != 0 || res.LogSize != 120 {
+		t.Fatalf("log reads: %+v of %d", res.LogReads, res.LogSize)
 	}
 	if _, size := l.Checkpoint(); size != 120 {
 		t.Fatalf("tree size %d, want 120", size)

@@ -43,6 +43,11 @@ func (l Local) Pledges(ctx context.Context, scheme, id, date string) (int, error
 	return len(idx), err
 }
 
+func (l Local) Size(context.Context) (uint64, error) {
+	_, size := l.Log.Checkpoint()
+	return size, nil
+}
+
 // LocalKind names library errors for the report.
 func LocalKind(err error) string {
 	var ce *ledger.ConflictError
@@ -163,4 +168,21 @@ func (h *HTTP) Pledges(ctx context.Context, scheme, id, date string) (int, error
 		return 0, err
 	}
 	return len(out.Bundles), nil
+}
+
+func (h *HTTP) Size(ctx context.Context) (uint64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.Base+"/checkpoint", nil)
+	if err != nil {
+		return 0, err
+	}
+	b, _, err := h.do(req)
+	if err != nil {
+		return 0, err
+	}
+	// A checkpoint's second line is the tree size.
+	lines := strings.SplitN(string(b), "\n", 3)
+	if len(lines) < 3 {
+		return 0, fmt.Errorf("checkpoint %q: no size line", b)
+	}
+	return strconv.ParseUint(lines[1], 10, 64)
 }
