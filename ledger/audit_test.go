@@ -54,7 +54,7 @@ func TestProofsAgainstCheckpoints(t *testing.T) {
 	ctx := context.Background()
 	roots := map[uint64][]byte{}
 	for size, signed := range cps {
-		n, err := note.Open(signed, note.VerifierList(e.policy.Verifier()))
+		n, err := note.Open(signed, note.VerifierList(e.Policy.Verifier()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestProofsAgainstCheckpoints(t *testing.T) {
 			}
 		}
 		if i%7 == 0 {
-			r, _ := verify.VerifyBytes(e.bundle(i), e.policy, nil)
+			r, _ := verify.VerifyBytes(e.bundle(i), e.Policy, nil)
 			if !r.Passed() {
 				t.Fatalf("bundle %d:\n%s", i, r.Text())
 			}
@@ -117,18 +117,18 @@ func TestProofsAgainstCheckpoints(t *testing.T) {
 func TestAuditAgreesAndRefusesHeldLog(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.MaxBatch = 16 })
 	fill(t, e, 120, 2)
-	e.append(e.sign(&pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: e.text, SHA256: pledge.TextHash(e.text)}, e.registrar))
+	e.append(e.sign(&pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: e.Text, SHA256: pledge.TextHash(e.Text)}, e.Registrar))
 	revoked := person(9000)
 	k, _ := e.enroll(revoked)
-	e.append(e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: k.KeyID(), Reason: "keluar"}, e.registrar))
+	e.append(e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: k.KeyID(), Reason: "keluar"}, e.Registrar))
 	ctx := context.Background()
-	if _, err := Audit(ctx, e.dir, e.policy, AuditOptions{}); !errors.Is(err, ErrLocked) {
+	if _, err := Audit(ctx, e.dir, e.Policy, AuditOptions{}); !errors.Is(err, ErrLocked) {
 		t.Fatalf("audit of a held log: %v", err)
 	}
 	_, size := e.log.Checkpoint()
 	e.log.Close()
 	var last uint64
-	sum, err := Audit(ctx, e.dir, e.policy, AuditOptions{Progress: func(done, total uint64) { last = done }})
+	sum, err := Audit(ctx, e.dir, e.Policy, AuditOptions{Progress: func(done, total uint64) { last = done }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestAuditFindsTampering(t *testing.T) {
 				t.Fatal(err)
 			}
 			db.Close()
-			_, err = Audit(ctx, dir, e.policy, AuditOptions{})
+			_, err = Audit(ctx, dir, e.Policy, AuditOptions{})
 			var ae *AuditError
 			if !errors.As(err, &ae) {
 				t.Fatalf("audit did not find the tampering: %v", err)
@@ -225,7 +225,7 @@ func TestAuditTiles(t *testing.T) {
 	fill(t, e, 140, 5)
 	ctx := context.Background()
 	var last uint64
-	sum, err := AuditTiles(ctx, e.log.Tiles(), e.policy, [][]byte{early}, AuditOptions{Progress: func(d, _ uint64) { last = d }})
+	sum, err := AuditTiles(ctx, e.log.Tiles(), e.Policy, [][]byte{early}, AuditOptions{Progress: func(d, _ uint64) { last = d }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,11 +235,11 @@ func TestAuditTiles(t *testing.T) {
 	// A checkpoint the same key signed for another history at that size.
 	forged := verify.Checkpoint{Origin: testOrigin, Size: earlySize}
 	forged.Root[0] = 1
-	signed, err := verify.SignCheckpoint(forged, e.signer)
+	signed, err := verify.SignCheckpoint(forged, e.Signer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = AuditTiles(ctx, e.log.Tiles(), e.policy, [][]byte{signed}, AuditOptions{})
+	_, err = AuditTiles(ctx, e.log.Tiles(), e.Policy, [][]byte{signed}, AuditOptions{})
 	var ae *AuditError
 	if !errors.As(err, &ae) || ae.Index != earlySize {
 		t.Fatalf("forked history: %v", err)

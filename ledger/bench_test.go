@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pakta-id/pakta/ledger/internal/logtest"
 	"github.com/pakta-id/pakta/ledger/internal/store"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
@@ -82,7 +83,7 @@ func bigLog(b *testing.B, n int) *env {
 	p := person(1)
 	key, _ := e.enroll(p)
 	pl := e.sign(e.pledgeStatement(p, "Pemilu 2024"), key)
-	entry, err := verify.MarshalEntry(verify.Entry{LoggedAt: morning, JWS: pl})
+	entry, err := verify.MarshalEntry(verify.Entry{LoggedAt: logtest.Morning, JWS: pl})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func bigLog(b *testing.B, n int) *env {
 			bt.Rows = append(bt.Rows, store.Row{Key: metaKey(from + i), Value: m})
 			leaves[i] = h[:]
 		}
-		if err := l.commit(ctx, bt, leaves, morning); err != nil {
+		if err := l.commit(ctx, bt, leaves, logtest.Morning); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,20 +2,15 @@ package ledger
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
-
+	"github.com/pakta-id/pakta/ledger/internal/logtest"
 	"github.com/pakta-id/pakta/pledge"
-	"github.com/pakta-id/pakta/verify"
 )
 
 const testOrigin = "pakta.test/log"
@@ -41,51 +36,30 @@ func (c *clock) Set(t time.Time) {
 // env is a log in a temporary directory with a registrar and a fixed clock
 // (the morning of 27 November 2023, WITA).
 type env struct {
-	t         testing.TB
-	dir       string
-	signer    note.Signer
-	policy    *verify.Policy
-	registrar *pledge.PrivateKey
-	clock     *clock
-	cfg       Config
-	log       *Log
-	text      string
-	seq       int
-	mu        sync.Mutex
+	*logtest.Fixture
+	t     testing.TB
+	dir   string
+	clock *clock
+	cfg   Config
+	log   *Log
 }
 
-var morning = time.Date(2023, 11, 27, 1, 0, 0, 0, time.UTC) // 09:00 WITA
+// seedPrefix makes the ledger tests' deterministic keys. It is not
+// httpapi's, so that the keys stay the ones these tests have always used.
+const seedPrefix = "pakta ledger test "
 
+// seedKey is a deterministic key: the same name gives the same key.
 func seedKey(t testing.TB, name string) *pledge.PrivateKey {
-	seed := sha256.Sum256([]byte("pakta ledger test " + name))
-	k, err := pledge.NewPrivateKey(ed25519.NewKeyFromSeed(seed[:]), "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Helper()
+	k, _ := logtest.SeedKey(t, seedPrefix+name)
 	return k
 }
 
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := seedKey(t, "registrar")
-	policy, err := verify.NewPolicy(testOrigin, vkey, []*pledge.PublicKey{reg.Public()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := os.ReadFile("../testdata/templates/netralitas-2024.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, dir: t.TempDir(), signer: signer, policy: policy, registrar: reg, clock: &clock{now: morning}, text: string(text)}
-	e.cfg = Config{Signer: signer, Policy: policy, Clock: e.clock.Now}
+	f := logtest.New(t, testOrigin, seedPrefix)
+	e := &env{Fixture: f, t: t, dir: t.TempDir(), clock: &clock{now: logtest.Morning}}
+	e.cfg = Config{Signer: f.Signer, Policy: f.Policy, Clock: e.clock.Now}
 	if mod != nil {
 		mod(&e.cfg)
 	}
@@ -115,25 +89,15 @@ func (e *env) reopen() {
 	e.open()
 }
 
-// person returns a PNS with a distinct, valid NIP for each n.
-func person(n int) pledge.Person {
-	return pledge.Person{
-		Scheme: pledge.SchemeNIP, ID: fmt.Sprintf("19870315201001%d%03d", 1+n%2, 1+n%999),
-		Name: fmt.Sprintf("Pegawai %d", n), Agency: pledge.Agency{Code: "7601", Name: "Pemerintah Kabupaten Mamuju"},
-		Employment: pledge.PNS,
-	}
-}
+// person, enrollment, pledgeStatement and sign keep the tests' call sites
+// as they were; logtest has the code.
 
-func (e *env) enrollment(subject pledge.Person, key *pledge.PrivateKey, registrar *pledge.PrivateKey) []byte {
+// person returns a PNS with a distinct, valid NIP for each n < 1998.
+func person(n int) pledge.Person { return logtest.Person(n) }
+
+func (e *env) enrollment(subject pledge.Person, key, registrar *pledge.PrivateKey) []byte {
 	e.t.Helper()
-	jws, err := pledge.Enroll(&pledge.Enrollment{
-		Type: pledge.TypeEnrollment, Subject: subject, JWK: key.Public(),
-		ValidFrom: "2023-11-01T00:00:00+07:00", ValidUntil: "2024-12-31T23:59:59+07:00",
-	}, registrar, key)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return jws
+	return e.Enrollment(subject, key, registrar)
 }
 
 // enroll logs a new key for subject and returns it.
@@ -143,7 +107,7 @@ func (e *env) enroll(subject pledge.Person) (*pledge.PrivateKey, uint64) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	res, err := e.log.Append(context.Background(), e.enrollment(subject, key, e.registrar))
+	res, err := e.log.Append(context.Background(), e.enrollment(subject, key, e.Registrar))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -151,25 +115,12 @@ func (e *env) enroll(subject pledge.Person) (*pledge.PrivateKey, uint64) {
 }
 
 func (e *env) pledgeStatement(signer pledge.Person, election string) *pledge.Pledge {
-	e.mu.Lock()
-	e.seq++
-	id := fmt.Sprintf("pledge-%d", e.seq)
-	e.mu.Unlock()
-	return &pledge.Pledge{
-		Type: pledge.TypePledge, ID: id, Signer: signer,
-		Template: pledge.TemplateRef{ID: "netralitas-2024", SHA256: pledge.TextHash(e.text)},
-		Text:     e.text, Election: election, Place: "Mamuju",
-		Date: "2023-11-27", SignedAt: "2023-11-27T08:15:00+08:00",
-	}
+	return e.PledgeStatement(signer, election)
 }
 
 func (e *env) sign(st pledge.Statement, key *pledge.PrivateKey) []byte {
 	e.t.Helper()
-	jws, err := pledge.Sign(st, key)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return jws
+	return e.Sign(st, key)
 }
 
 func (e *env) append(jws []byte) Result {

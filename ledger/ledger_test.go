@@ -22,7 +22,7 @@ func TestNewLogHasSignedEmptyCheckpoint(t *testing.T) {
 	if size != 0 {
 		t.Fatalf("size %d", size)
 	}
-	n, err := note.Open(signed, note.VerifierList(e.policy.Verifier()))
+	n, err := note.Open(signed, note.VerifierList(e.Policy.Verifier()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestAppendEnrollPledgeBundleVerifies(t *testing.T) {
 		t.Fatalf("logged_at %s", got)
 	}
 	bundle := e.bundle(res.Index)
-	r, err := verify.VerifyBytes(bundle, e.policy, &verify.Claim{Scheme: p.Scheme, ID: p.ID, Date: "2023-11-27"})
+	r, err := verify.VerifyBytes(bundle, e.Policy, &verify.Claim{Scheme: p.Scheme, ID: p.ID, Date: "2023-11-27"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestAppendEnrollPledgeBundleVerifies(t *testing.T) {
 		t.Fatalf("bundle does not verify:\n%s", r.Text())
 	}
 	// The enrollment's own bundle verifies too (registrar-signed, key {}).
-	r, _ = verify.VerifyBytes(e.bundle(enrollIndex), e.policy, nil)
+	r, _ = verify.VerifyBytes(e.bundle(enrollIndex), e.Policy, nil)
 	if !r.Passed() {
 		t.Fatalf("enrollment bundle:\n%s", r.Text())
 	}
@@ -83,7 +83,7 @@ func TestDuplicates(t *testing.T) {
 	// still the same pledge.
 	es, _ := pledge.GenerateKey(pledge.ES256, rand.Reader)
 	q := person(3)
-	res, err := e.log.Append(context.Background(), e.enrollment(q, es, e.registrar))
+	res, err := e.log.Append(context.Background(), e.enrollment(q, es, e.Registrar))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestAcceptanceRules(t *testing.T) {
 	bobKey, _ := e.enroll(bob)
 	revokedPerson := person(12)
 	revokedKey, _ := e.enroll(revokedPerson)
-	e.append(e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: revokedKey.KeyID(), Reason: "perangkat hilang"}, e.registrar))
+	e.append(e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: revokedKey.KeyID(), Reason: "perangkat hilang"}, e.Registrar))
 	e.append(e.sign(e.pledgeStatement(alice, "Pemilu 2024"), aliceKey))
 	stranger := seedKey(t, "stranger")
 	unenrolled, _ := pledge.GenerateKey("", rand.Reader)
@@ -140,7 +140,7 @@ func TestAcceptanceRules(t *testing.T) {
 	}
 	shortValidity := func() []byte {
 		k, _ := pledge.GenerateKey("", rand.Reader)
-		jws, _ := pledge.Enroll(&pledge.Enrollment{Type: pledge.TypeEnrollment, Subject: person(13), JWK: k.Public(), ValidFrom: "2024-01-01T00:00:00+07:00"}, e.registrar, k)
+		jws, _ := pledge.Enroll(&pledge.Enrollment{Type: pledge.TypeEnrollment, Subject: person(13), JWK: k.Public(), ValidFrom: "2024-01-01T00:00:00+07:00"}, e.Registrar, k)
 		e.append(jws)
 		return e.sign(e.pledgeStatement(person(13), "Pemilu 2024"), k)
 	}()
@@ -149,9 +149,9 @@ func TestAcceptanceRules(t *testing.T) {
 	wrongSupersedes.Supersedes = supersedes(1)
 	orphanSupersedes := e.pledgeStatement(bob, "Pemilu 2024")
 	orphanSupersedes.Supersedes = supersedes(0)
-	stealKey := e.enrollment(bob, aliceKey, e.registrar)
+	stealKey := e.enrollment(bob, aliceKey, e.Registrar)
 	templateJWS := func(signer *pledge.PrivateKey) []byte {
-		return e.sign(&pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: e.text, SHA256: pledge.TextHash(e.text)}, signer)
+		return e.sign(&pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: e.Text, SHA256: pledge.TextHash(e.Text)}, signer)
 	}
 
 	tests := []struct {
@@ -169,8 +169,8 @@ func TestAcceptanceRules(t *testing.T) {
 		{"enrollment countersigned by an enrolled non-registrar", e.enrollment(person(15), unenrolled, bobKey), ErrForbidden, false, "not a registrar"},
 		{"revocation by an employee", e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: bobKey.KeyID(), Reason: "x"}, bobKey), ErrForbidden, false, "not a registrar"},
 		{"template by an employee", templateJWS(bobKey), ErrForbidden, false, "not a registrar"},
-		{"revocation of an unknown key", e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: unenrolled.KeyID(), Reason: "x"}, e.registrar), ErrInvalid, false, "not enrolled"},
-		{"second revocation", e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: revokedKey.KeyID(), Reason: "lagi"}, e.registrar), nil, true, "already revoked"},
+		{"revocation of an unknown key", e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: unenrolled.KeyID(), Reason: "x"}, e.Registrar), ErrInvalid, false, "not enrolled"},
+		{"second revocation", e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: revokedKey.KeyID(), Reason: "lagi"}, e.Registrar), nil, true, "already revoked"},
 		{"conflicting second pledge", e.sign(e.pledgeStatement(alice, "Pemilu 2024"), aliceKey), nil, true, "already pledged"},
 		{"supersedes the wrong index", e.sign(wrongSupersedes, aliceKey), nil, true, "latest pledge"},
 		{"supersedes with nothing before", e.sign(orphanSupersedes, bobKey), ErrInvalid, false, "no earlier pledge"},
@@ -208,14 +208,14 @@ func TestAcceptanceRules(t *testing.T) {
 	fix.Supersedes = supersedes(latest[0])
 	e.append(e.sign(fix, aliceKey))
 	// Renewing a key's enrollment for the same person is accepted.
-	if _, err := e.log.Append(ctx, e.enrollment(alice, aliceKey, e.registrar)); err != nil {
+	if _, err := e.log.Append(ctx, e.enrollment(alice, aliceKey, e.Registrar)); err != nil {
 		var ce *ConflictError
 		if !errors.As(err, &ce) {
 			t.Fatalf("re-enrollment for the same person: %v", err)
 		}
 	}
 	// An accepted template, then a second one with the same id conflicts.
-	e.append(templateJWS(e.registrar))
+	e.append(templateJWS(e.Registrar))
 }
 
 func TestOneBadEntryDoesNotFailItsBatch(t *testing.T) {
@@ -269,7 +269,7 @@ func TestRestartKeepsTreeAndCheckpoint(t *testing.T) {
 	if res.Index != size+1 {
 		t.Fatalf("index after restart %d, want %d", res.Index, size+1)
 	}
-	r, _ := verify.VerifyBytes(e.bundle(res.Index), e.policy, nil)
+	r, _ := verify.VerifyBytes(e.bundle(res.Index), e.Policy, nil)
 	if !r.Passed() {
 		t.Fatal(r.Text())
 	}
@@ -296,7 +296,7 @@ func TestCrashBetweenCommitAndCheckpoint(t *testing.T) {
 	}
 	// The sequencer stopped: nothing more is accepted.
 	q := person(401)
-	if _, err := e.log.Append(context.Background(), e.enrollment(q, seedKey(t, "q"), e.registrar)); err == nil {
+	if _, err := e.log.Append(context.Background(), e.enrollment(q, seedKey(t, "q"), e.Registrar)); err == nil {
 		t.Fatal("append after a failed checkpoint succeeded")
 	}
 	crash = false
@@ -310,7 +310,7 @@ func TestCrashBetweenCommitAndCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = proof
-	r, _ := verify.VerifyBytes(e.bundle(size-1), e.policy, nil)
+	r, _ := verify.VerifyBytes(e.bundle(size-1), e.Policy, nil)
 	if !r.Passed() {
 		t.Fatal(r.Text())
 	}
@@ -362,7 +362,7 @@ func TestOpenRefusesWrongKeyAndSecondWriter(t *testing.T) {
 	e.log.Close()
 	other := newEnv(t, nil) // another log key, same origin
 	cfg := e.cfg
-	cfg.Signer, cfg.Policy = other.signer, other.policy
+	cfg.Signer, cfg.Policy = other.Signer, other.Policy
 	if _, err := Open(context.Background(), e.dir, cfg); err == nil || !strings.Contains(err.Error(), "does not verify") {
 		t.Fatalf("opening with another log key: %v", err)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/transparency-dev/merkle/testonly"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/pakta-id/pakta/ledger/internal/logtest"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -87,13 +88,7 @@ type vectorManifest struct {
 // vectorKey is a fixed Ed25519 key: the same name gives the same key.
 func vectorKey(t testing.TB, name string) (*pledge.PrivateKey, ed25519.PrivateKey) {
 	t.Helper()
-	seed := sha256.Sum256([]byte("pakta vectors " + name))
-	priv := ed25519.NewKeyFromSeed(seed[:])
-	k, err := pledge.NewPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k, priv
+	return logtest.SeedKey(t, "pakta vectors "+name)
 }
 
 func noteSigner(t testing.TB, skey string) note.Signer {
@@ -248,15 +243,6 @@ func (g *vectorGen) pledgeOf(id string, signer pledge.Person, election, place, s
 	}
 }
 
-func sign(t testing.TB, st pledge.Statement, key *pledge.PrivateKey) []byte {
-	t.Helper()
-	jws, err := pledge.Sign(st, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return jws
-}
-
 // craft signs raw header and payload bytes with an Ed25519 key, for
 // statements pledge.Sign refuses to make (priv nil: empty signature).
 func craft(header string, payload []byte, priv ed25519.PrivateKey) []byte {
@@ -366,11 +352,7 @@ func makeX5CMaterial(t *testing.T, rootPath, leafPath, keyPath string) {
 
 // buildVectors makes every vector.
 func buildVectors(t *testing.T) (map[string][]byte, *vectorManifest) {
-	text, err := os.ReadFile("../testdata/templates/netralitas-2024.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &vectorGen{t: t, ctx: context.Background(), text: string(text), files: map[string][]byte{}, clock: &clock{}, random: map[string]bool{}}
+	g := &vectorGen{t: t, ctx: context.Background(), text: logtest.TemplateText(t), files: map[string][]byte{}, clock: &clock{}, random: map[string]bool{}}
 	g.reg, g.regPriv = vectorKey(t, "registrar")
 	g.signer = noteSigner(t, vectorsLogKey)
 	g.x5cMaterial()
@@ -444,22 +426,22 @@ func (g *vectorGen) realLog() {
 	rina, _ := vectorKey(t, "rina")
 	agus, _ := vectorKey(t, "agus")
 
-	tmpl := g.appendJWS("2023-11-27T01:00:00Z", sign(t, &pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: g.text, SHA256: pledge.TextHash(g.text)}, g.reg))
+	tmpl := g.appendJWS("2023-11-27T01:00:00Z", logtest.Sign(t, &pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: g.text, SHA256: pledge.TextHash(g.text)}, g.reg))
 	andiEnroll := g.appendJWS("2023-11-27T01:00:01Z", g.enrollment(vAndi, andi, validFrom, validUntil))
 	sitiEnroll := g.appendJWS("2023-11-27T01:00:02Z", g.enrollment(vSiti, siti, validFrom, validUntil))
 	g.appendJWS("2023-11-27T01:00:03Z", g.enrollment(vYohanes, yohanes, "2023-11-01T00:00:00+09:00", "2024-12-31T23:59:59+09:00"))
 	g.appendJWS("2023-11-27T01:00:04Z", g.enrollment(vRina, rina, "2023-01-01T00:00:00+07:00", validUntil))
 	g.appendJWS("2023-11-27T01:00:05Z", g.enrollment(vAgus, agus, validFrom, validUntil))
-	andiPledge := g.appendJWS("2023-11-27T01:00:06Z", sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0M", vAndi, "Pemilu 2024", "Mamuju", "2023-11-27T08:15:00+08:00"), andi))
+	andiPledge := g.appendJWS("2023-11-27T01:00:06Z", logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0M", vAndi, "Pemilu 2024", "Mamuju", "2023-11-27T08:15:00+08:00"), andi))
 	earlyCP, earlySize := g.log.Checkpoint()
-	countersigned, err := pledge.Countersign(sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0N", vSiti, "Pemilu 2024", "Mamuju", "2023-11-27T08:20:00+08:00"), siti), g.reg)
+	countersigned, err := pledge.Countersign(logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0N", vSiti, "Pemilu 2024", "Mamuju", "2023-11-27T08:20:00+08:00"), siti), g.reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sitiPledge := g.appendJWS("2023-11-27T01:00:07Z", countersigned)
-	agusPledge := g.appendJWS("2023-11-27T01:00:08Z", sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0P", vAgus, "Pemilu 2024", "Mamuju", "2023-11-27T08:30:00+08:00"), agus))
-	revocation := g.appendJWS("2023-11-27T01:00:09Z", sign(t, &pledge.Revocation{Type: pledge.TypeRevocation, KID: agus.KeyID(), Reason: "perangkat hilang"}, g.reg))
-	rinaPledge := g.appendJWS("2023-11-27T01:00:10Z", sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0Q", vRina, "Pemilu 2024", "Mamuju", "2023-09-01T09:00:00+07:00"), rina))
+	agusPledge := g.appendJWS("2023-11-27T01:00:08Z", logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0P", vAgus, "Pemilu 2024", "Mamuju", "2023-11-27T08:30:00+08:00"), agus))
+	revocation := g.appendJWS("2023-11-27T01:00:09Z", logtest.Sign(t, &pledge.Revocation{Type: pledge.TypeRevocation, KID: agus.KeyID(), Reason: "perangkat hilang"}, g.reg))
+	rinaPledge := g.appendJWS("2023-11-27T01:00:10Z", logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0Q", vRina, "Pemilu 2024", "Mamuju", "2023-09-01T09:00:00+07:00"), rina))
 	rs256, err := pledge.NewPrivateKey(g.x5cKey, pledge.RS256)
 	if err != nil {
 		t.Fatal(err)
@@ -467,8 +449,8 @@ func (g *vectorGen) realLog() {
 	if rs256, err = rs256.WithCertificates(g.x5cChain); err != nil {
 		t.Fatal(err)
 	}
-	rsPledge := g.appendJWS("2023-11-27T01:00:11Z", sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0R", vBudi, "Pilkada Serentak 2024", "Mamuju", "2023-11-27T08:40:00+08:00"), rs256))
-	witPledge := g.appendJWS("2023-11-27T15:31:00Z", sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0S", vYohanes, "Pemilu 2024", "Jayapura", "2023-11-28T00:30:00+09:00"), yohanes))
+	rsPledge := g.appendJWS("2023-11-27T01:00:11Z", logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0R", vBudi, "Pilkada Serentak 2024", "Mamuju", "2023-11-27T08:40:00+08:00"), rs256))
+	witPledge := g.appendJWS("2023-11-27T15:31:00Z", logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0S", vYohanes, "Pemilu 2024", "Jayapura", "2023-11-28T00:30:00+09:00"), yohanes))
 	_, size := g.log.Checkpoint()
 
 	real := "real log"
@@ -827,9 +809,9 @@ func (g *vectorGen) rogueLog() {
 	// [key]
 	add("key-enrolled-for-someone-else.pakta.json", verify.CheckKey, "is enrolled for nip "+vAndi.ID,
 		"a pledge naming Siti as signer but signed with Andi's key, whose enrollment (index 1) is for Andi",
-		r.add(sign(t, pl(vSiti, morning), andi)), andiEnroll)
+		r.add(logtest.Sign(t, pl(vSiti, morning), andi)), andiEnroll)
 	lukas, _ := vectorKey(t, "lukas")
-	lukasPledge := r.add(sign(t, pl(vLukas, morning), lukas))
+	lukasPledge := r.add(logtest.Sign(t, pl(vLukas, morning), lukas))
 	lukasEnroll := r.add(g.enrollment(vLukas, lukas, validFrom, validUntil))
 	add("key-enrolled-after-pledge.pakta.json", verify.CheckKey, "was logged after the pledge",
 		"Lukas's pledge, with the enrollment of his key logged right after it", lukasPledge, int(lukasEnroll))
@@ -837,10 +819,10 @@ func (g *vectorGen) rogueLog() {
 	mariaEnroll := r.add(g.enrollment(vMaria, maria, validFrom, "2023-11-20T23:59:59+08:00"))
 	add("key-enrollment-expired.pakta.json", verify.CheckKey, "does not cover signed_at",
 		"Maria's pledge of 27 November, with an enrollment valid until 20 November",
-		r.add(sign(t, pl(vMaria, morning), maria)), int(mariaEnroll))
+		r.add(logtest.Sign(t, pl(vMaria, morning), maria)), int(mariaEnroll))
 	add("key-registrar-without-enrollment.pakta.json", verify.CheckKey, "carries no enrollment",
 		"a pledge naming Andi as signer, signed with the registrar's own key, with key {}",
-		r.add(sign(t, pl(vAndi, morning), g.reg)), -1)
+		r.add(logtest.Sign(t, pl(vAndi, morning), g.reg)), -1)
 
 	// [statement]: validly signed by the enrolled key, content against the rules.
 	hendra, hendraPriv := vectorKey(t, "hendra")
@@ -864,18 +846,18 @@ func (g *vectorGen) rogueLog() {
 	// [time]
 	add("time-signed-after-logged.pakta.json", verify.CheckTime, "after the log recorded it",
 		"Andi's pledge signed at 08:00 WITA on 28 November, logged at 16:00 UTC on the 27th (8 hours earlier)",
-		r.add(sign(t, pl(vAndi, "2023-11-28T08:00:00+08:00"), andi)), andiEnroll)
+		r.add(logtest.Sign(t, pl(vAndi, "2023-11-28T08:00:00+08:00"), andi)), andiEnroll)
 
 	// [signature]
 	unenrolled, unenrolledPriv := vectorKey(t, "andi-unenrolled")
 	add("signature-unenrolled-key.pakta.json", verify.CheckSignature, "neither the bundle's enrollment",
 		"Andi's pledge re-signed with a key never enrolled, bundled with Andi's real enrollment",
-		r.add(sign(t, pl(vAndi, morning), unenrolled)), andiEnroll)
+		r.add(logtest.Sign(t, pl(vAndi, morning), unenrolled)), andiEnroll)
 	payload := statementJSON(t, pl(vAndi, morning))
 	add("signature-alg-none.pakta.json", verify.CheckSignature, `"none" is not accepted`,
 		`Andi's pledge with protected header alg "none" and an empty signature`,
 		r.add(craft(`{"alg":"none","kid":"`+andi.KeyID()+`","typ":"pakta-pledge+jws"}`, payload, nil)), andiEnroll)
-	good := sign(t, pl(vAndi, morning), andi)
+	good := logtest.Sign(t, pl(vAndi, morning), andi)
 	add("signature-invalid.pakta.json", verify.CheckSignature, "is not valid",
 		"Andi's pledge with one character in the middle of its signature changed",
 		r.add(flipCompactSignature(good)), andiEnroll)
@@ -903,7 +885,7 @@ func (g *vectorGen) rogueLog() {
 	strangerEnroll := r.add(byStranger)
 	add("signature-untrusted-registrar.pakta.json", verify.CheckSignature, "not validly signed by a trusted registrar",
 		"a pledge by a key whose enrollment was signed by someone who is not a registrar of the policy",
-		r.add(sign(t, pl(vAndi, morning), strangerKey)), int(strangerEnroll))
+		r.add(logtest.Sign(t, pl(vAndi, morning), strangerKey)), int(strangerEnroll))
 
 	r.sign()
 	for _, v := range vs {
@@ -939,7 +921,7 @@ func (g *vectorGen) randomized() {
 		t.Fatal(err)
 	}
 	g.appendJWS("2023-11-27T15:32:00Z", g.enrollment(vDewi, dewi, validFrom, validUntil))
-	es := g.appendJWS("2023-11-27T15:33:00Z", sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0T", vDewi, "Pemilu 2024", "Mamuju", "2023-11-27T23:00:00+08:00"), dewi))
+	es := g.appendJWS("2023-11-27T15:33:00Z", logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0T", vDewi, "Pemilu 2024", "Mamuju", "2023-11-27T23:00:00+08:00"), dewi))
 	ps256, err := pledge.NewPrivateKey(g.x5cKey, pledge.PS256)
 	if err != nil {
 		t.Fatal(err)
@@ -947,7 +929,7 @@ func (g *vectorGen) randomized() {
 	if ps256, err = ps256.WithCertificates(g.x5cChain); err != nil {
 		t.Fatal(err)
 	}
-	ps := g.appendJWS("2023-11-27T15:34:00Z", sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0V", vBudi, "Pemilu 2024", "Mamuju", "2023-11-27T23:10:00+08:00"), ps256))
+	ps := g.appendJWS("2023-11-27T15:34:00Z", logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0V", vBudi, "Pemilu 2024", "Mamuju", "2023-11-27T23:10:00+08:00"), ps256))
 	g.vector("pledge-es256.pakta.json", marshalBundle(t, g.bundle(es)), nil, verify.Pass, "",
 		"real log: Dewi's ES256 pledge with her enrollment (randomized signatures: bytes differ at every run)")
 	g.vector("pledge-ps256-x5c.pakta.json", marshalBundle(t, g.bundle(ps)), &verify.Claim{Scheme: "nip", ID: vBudi.ID, Date: "2023-11-27"}, verify.Pass, "",

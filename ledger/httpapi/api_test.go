@@ -24,6 +24,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pakta-id/pakta/ledger"
+	"github.com/pakta-id/pakta/ledger/internal/logtest"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -35,7 +36,7 @@ func (e *env) checkpoint() verify.Checkpoint {
 	if r.status != http.StatusOK {
 		e.t.Fatalf("GET /checkpoint: %d %s", r.status, r.body)
 	}
-	cp, _, err := verify.OpenCheckpoint(r.body, testOrigin, e.policy.Verifier())
+	cp, _, err := verify.OpenCheckpoint(r.body, testOrigin, e.Policy.Verifier())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestCheckpointOfNewLog(t *testing.T) {
 	if cc := r.header.Get("Cache-Control"); cc != "no-cache" {
 		t.Fatalf("Cache-Control %q", cc)
 	}
-	v, err := note.NewVerifier(e.vkey)
+	v, err := note.NewVerifier(e.VKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestSubmitGetAndDuplicate(t *testing.T) {
 	if index != 1 || !bytes.Equal(jwsOf(t, entry), jws) {
 		t.Fatalf("pledge at %d, logged %q", index, jwsOf(t, entry))
 	}
-	report, err := verify.VerifyBytes(r.body, e.policy, &verify.Claim{Scheme: p.Scheme, ID: p.ID, Date: "2023-11-27"})
+	report, err := verify.VerifyBytes(r.body, e.Policy, &verify.Claim{Scheme: p.Scheme, ID: p.ID, Date: "2023-11-27"})
 	if err != nil || !report.Passed() {
 		t.Fatalf("the 201 bundle does not verify: %v\n%s", err, report.Text())
 	}
@@ -306,7 +307,7 @@ func TestPushbackIs503(t *testing.T) {
 				entered <- struct{}{}
 				<-release
 			}
-			return morning
+			return logtest.Morning
 		}
 	}, Options{})
 	hold.Store(true)
@@ -483,7 +484,7 @@ func TestConcurrentSubmissions(t *testing.T) {
 			t.Fatalf("index %d twice", index)
 		}
 		seen[index] = true
-		rep, err := verify.VerifyBytes(b, e.policy, &verify.Claim{Scheme: "nip", ID: emps[i].p.ID, Date: "2023-11-27"})
+		rep, err := verify.VerifyBytes(b, e.Policy, &verify.Claim{Scheme: "nip", ID: emps[i].p.ID, Date: "2023-11-27"})
 		if err != nil || !rep.Passed() {
 			t.Fatalf("bundle %d: %v %s", i, err, rep.Text())
 		}

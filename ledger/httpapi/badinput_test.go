@@ -18,7 +18,7 @@ func TestBadSubmissions(t *testing.T) {
 	e := newEnv(t, nil, Options{})
 	ctx := context.Background()
 	alice, bob, revoked := e.enroll(1), e.enroll(2), e.enroll(3)
-	if _, err := e.log.Append(ctx, e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: revoked.key.KeyID(), Reason: "perangkat hilang"}, e.registrar)); err != nil {
+	if _, err := e.log.Append(ctx, e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: revoked.key.KeyID(), Reason: "perangkat hilang"}, e.Registrar)); err != nil {
 		t.Fatal(err)
 	}
 	first, err := e.log.Append(ctx, e.sign(e.pledgeStatement(alice.p, "Pemilu 2024"), alice.key))

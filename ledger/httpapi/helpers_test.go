@@ -5,70 +5,45 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-json-experiment/json"
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pakta-id/pakta/ledger"
+	"github.com/pakta-id/pakta/ledger/internal/logtest"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
 
 const testOrigin = "pakta.test/http"
 
-// morning is 09:00 WITA on 27 November 2023, the log's clock in tests.
-var morning = time.Date(2023, 11, 27, 1, 0, 0, 0, time.UTC)
-
 // env is a real log in a temporary directory, served by a real HTTP server.
 type env struct {
-	t         testing.TB
-	dir       string
-	vkey      string
-	policy    *verify.Policy
-	registrar *pledge.PrivateKey
-	cfg       ledger.Config
-	log       *ledger.Log
-	h         *Handler
-	srv       *httptest.Server
-	text      string
-
-	mu  sync.Mutex
-	seq int
+	*logtest.Fixture
+	t   testing.TB
+	dir string
+	cfg ledger.Config
+	log *ledger.Log
+	h   *Handler
+	srv *httptest.Server
 }
+
+// seedPrefix makes httpapi's deterministic keys. It is not the ledger
+// tests', so that the keys stay the ones these tests have always used.
+const seedPrefix = "pakta httpapi test "
 
 func newEnv(t testing.TB, mod func(*ledger.Config), opts Options) *env {
 	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, _ := seedKey(t, "registrar")
-	policy, err := verify.NewPolicy(testOrigin, vkey, []*pledge.PublicKey{reg.Public()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := os.ReadFile("../../testdata/templates/netralitas-2024.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, dir: t.TempDir(), vkey: vkey, policy: policy, registrar: reg, text: string(text)}
-	e.cfg = ledger.Config{Signer: signer, Policy: policy, Clock: func() time.Time { return morning }}
+	f := logtest.New(t, testOrigin, seedPrefix)
+	e := &env{Fixture: f, t: t, dir: t.TempDir()}
+	e.cfg = ledger.Config{Signer: f.Signer, Policy: f.Policy, Clock: func() time.Time { return logtest.Morning }}
 	if mod != nil {
 		mod(&e.cfg)
 	}
@@ -108,34 +83,20 @@ func (w testWriter) Write(b []byte) (int, error) {
 
 // seedKey is a deterministic Ed25519 key, as a pakta key and a raw one.
 func seedKey(t testing.TB, name string) (*pledge.PrivateKey, ed25519.PrivateKey) {
-	seed := sha256.Sum256([]byte("pakta httpapi test " + name))
-	raw := ed25519.NewKeyFromSeed(seed[:])
-	k, err := pledge.NewPrivateKey(raw, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k, raw
+	t.Helper()
+	return logtest.SeedKey(t, seedPrefix+name)
 }
+
+// person, enrollment, pledgeStatement and sign keep the tests' call sites
+// as they were; logtest has the code.
 
 // person is a PNS with a distinct, valid NIP for each n < 1998.
-func person(n int) pledge.Person {
-	return pledge.Person{
-		Scheme: pledge.SchemeNIP, ID: fmt.Sprintf("19870315201001%d%03d", 1+n%2, 1+n%999),
-		Name: fmt.Sprintf("Pegawai %d", n), Agency: pledge.Agency{Code: "7601", Name: "Pemerintah Kabupaten Mamuju"},
-		Employment: pledge.PNS,
-	}
-}
+func person(n int) pledge.Person { return logtest.Person(n) }
 
+// enrollment is subject's enrollment of key, countersigned by the registrar.
 func (e *env) enrollment(subject pledge.Person, key *pledge.PrivateKey) []byte {
 	e.t.Helper()
-	jws, err := pledge.Enroll(&pledge.Enrollment{
-		Type: pledge.TypeEnrollment, Subject: subject, JWK: key.Public(),
-		ValidFrom: "2023-11-01T00:00:00+07:00", ValidUntil: "2024-12-31T23:59:59+07:00",
-	}, e.registrar, key)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return jws
+	return e.Enrollment(subject, key, e.Registrar)
 }
 
 // employee is an enrolled person with their key.
@@ -164,25 +125,12 @@ func (e *env) enroll(n int) employee {
 }
 
 func (e *env) pledgeStatement(signer pledge.Person, election string) *pledge.Pledge {
-	e.mu.Lock()
-	e.seq++
-	id := fmt.Sprintf("pledge-%d", e.seq)
-	e.mu.Unlock()
-	return &pledge.Pledge{
-		Type: pledge.TypePledge, ID: id, Signer: signer,
-		Template: pledge.TemplateRef{ID: "netralitas-2024", SHA256: pledge.TextHash(e.text)},
-		Text:     e.text, Election: election, Place: "Mamuju",
-		Date: "2023-11-27", SignedAt: "2023-11-27T08:15:00+08:00",
-	}
+	return e.PledgeStatement(signer, election)
 }
 
 func (e *env) sign(st pledge.Statement, key *pledge.PrivateKey) []byte {
 	e.t.Helper()
-	jws, err := pledge.Sign(st, key)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return jws
+	return e.Sign(st, key)
 }
 
 var b64url = base64.RawURLEncoding

@@ -125,9 +125,9 @@ func TestInteropWithSumdb(t *testing.T) {
 	c := sumdbClient{t: t, url: e.srv.URL, http: e.srv.Client()}
 
 	e.appendMany(0, 300)
-	old := c.tree(e.vkey)
+	old := c.tree(e.VKey)
 	e.appendMany(300, 400)
-	tree := c.tree(e.vkey)
+	tree := c.tree(e.VKey)
 	if old.N != 300 || tree.N != 700 {
 		t.Fatalf("sizes %d, %d", old.N, tree.N)
 	}
