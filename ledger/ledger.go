@@ -608,6 +608,20 @@ func (l *Log) reload(ctx context.Context) error {
 	return nil
 }
 
+// StorageStats are the storage engine's own figures (block cache hits and
+// misses, memtables, disk use, level-0 files, read amplification,
+// compaction debt), for metrics; zero where the engine reports none.
+type StorageStats = store.EngineStats
+
+// StorageStats reads the storage engine's figures. It is safe to call at
+// any time, also while appends run.
+func (l *Log) StorageStats() StorageStats {
+	if r, ok := l.st.(store.StatsReporter); ok {
+		return r.EngineStats()
+	}
+	return StorageStats{}
+}
+
 // BatchSizeBounds are the upper bounds of the buckets of
 // StatsSnapshot.BatchSizes.
 var BatchSizeBounds = [...]int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -443,10 +444,16 @@ func TestMetrics(t *testing.T) {
 		`pakta_log_batch_size_bucket{le="1"} 3`,
 		`pakta_log_batch_size_count 3`,
 		`pakta_log_appended_total 2`,
+		`pakta_store_block_cache_hits_total `,
+		`pakta_store_l0_files `,
+		`pakta_store_read_amplification `,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+	if !regexp.MustCompile(`(?m)^pakta_store_disk_bytes [1-9]`).Match(body) || !regexp.MustCompile(`(?m)^pakta_store_memtable_bytes [1-9]`).Match(body) {
+		t.Errorf("the store's disk and memtable bytes are missing or zero")
 	}
 	if t.Failed() {
 		t.Logf("%s", body)

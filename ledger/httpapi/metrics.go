@@ -76,8 +76,30 @@ var (
 		"Time the sequencer spent applying the rules, committing and signing batches.", nil, nil)
 )
 
+// The storage engine's figures: a falling cache hit rate, growing read
+// amplification or compaction debt explain slow reads before users do.
+var (
+	descCacheHits = prometheus.NewDesc("pakta_store_block_cache_hits_total",
+		"Reads the storage engine's block cache answered.", nil, nil)
+	descCacheMisses = prometheus.NewDesc("pakta_store_block_cache_misses_total",
+		"Reads the storage engine's block cache missed (read from files).", nil, nil)
+	descCacheBytes = prometheus.NewDesc("pakta_store_block_cache_bytes",
+		"Bytes of blocks in the storage engine's cache.", nil, nil)
+	descMemTable = prometheus.NewDesc("pakta_store_memtable_bytes",
+		"Bytes of the storage engine's memtables (write buffers).", nil, nil)
+	descDisk = prometheus.NewDesc("pakta_store_disk_bytes",
+		"Bytes the storage engine keeps on disk.", nil, nil)
+	descL0 = prometheus.NewDesc("pakta_store_l0_files",
+		"Level-0 files of the storage engine; a growing number means compactions lag behind writes.", nil, nil)
+	descReadAmp = prometheus.NewDesc("pakta_store_read_amplification",
+		"Files a point read of the storage engine may consult.", nil, nil)
+	descDebt = prometheus.NewDesc("pakta_store_compaction_debt_bytes",
+		"Bytes the storage engine's compactions must rewrite to catch up.", nil, nil)
+)
+
 func (c *logCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descTreeSize, descPending, descBatchSize, descAppended, descPushback, descBatchSeconds} {
+	for _, d := range []*prometheus.Desc{descTreeSize, descPending, descBatchSize, descAppended, descPushback, descBatchSeconds,
+		descCacheHits, descCacheMisses, descCacheBytes, descMemTable, descDisk, descL0, descReadAmp, descDebt} {
 		ch <- d
 	}
 }
@@ -99,4 +121,22 @@ func (c *logCollector) Collect(ch chan<- prometheus.Metric) {
 		count += uint64(n)
 	}
 	ch <- prometheus.MustNewConstHistogram(descBatchSize, count, float64(s.Submitted), buckets)
+
+	st := c.l.StorageStats()
+	for _, m := range []struct {
+		d *prometheus.Desc
+		t prometheus.ValueType
+		v float64
+	}{
+		{descCacheHits, prometheus.CounterValue, float64(st.BlockCacheHits)},
+		{descCacheMisses, prometheus.CounterValue, float64(st.BlockCacheMisses)},
+		{descCacheBytes, prometheus.GaugeValue, float64(st.BlockCacheBytes)},
+		{descMemTable, prometheus.GaugeValue, float64(st.MemTableBytes)},
+		{descDisk, prometheus.GaugeValue, float64(st.DiskBytes)},
+		{descL0, prometheus.GaugeValue, float64(st.L0Files)},
+		{descReadAmp, prometheus.GaugeValue, float64(st.ReadAmplification)},
+		{descDebt, prometheus.GaugeValue, float64(st.CompactionDebtBytes)},
+	} {
+		ch <- prometheus.MustNewConstMetric(m.d, m.t, m.v)
+	}
 }

@@ -179,3 +179,22 @@ type Store interface {
 	// Close releases the store and its writer lock. Calls after Close fail.
 	Close() error
 }
+
+// EngineStats is what an engine tells operators about itself: the figures
+// that explain slow reads (cache misses, read amplification) and a disk
+// filling up. Zero means the engine does not report that figure.
+type EngineStats struct {
+	BlockCacheHits, BlockCacheMisses int64  // counters since open
+	BlockCacheBytes                  int64  // bytes of blocks cached now
+	MemTableBytes                    uint64 // memtables, including one being flushed
+	DiskBytes                        uint64 // everything the engine keeps on disk
+	L0Files                          int64  // level-0 files: many mean compactions lag
+	ReadAmplification                int    // files a point read may consult
+	CompactionDebtBytes              uint64 // bytes compactions must rewrite to catch up
+}
+
+// StatsReporter is implemented by engines that report EngineStats. It must
+// be safe to call concurrently with every other method.
+type StatsReporter interface {
+	EngineStats() EngineStats
+}

@@ -625,3 +625,15 @@ func (s *Store) Close() error {
 	}
 	return nil
 }
+
+var _ store.StatsReporter = (*Store)(nil)
+
+// EngineStats reads Pebble's metrics.
+func (s *Store) EngineStats() store.EngineStats {
+	m := s.db.Metrics()
+	return store.EngineStats{
+		BlockCacheHits: m.BlockCache.Hits, BlockCacheMisses: m.BlockCache.Misses, BlockCacheBytes: m.BlockCache.Size,
+		MemTableBytes: m.MemTable.Size, DiskBytes: m.DiskSpaceUsage(), L0Files: m.Levels[0].TablesCount,
+		ReadAmplification: m.ReadAmp(), CompactionDebtBytes: m.Compact.EstimatedDebt,
+	}
+}

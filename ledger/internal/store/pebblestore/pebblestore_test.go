@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -247,3 +248,41 @@ type discard struct{}
 func (discard) Infof(string, ...any)           {}
 func (discard) Errorf(string, ...any)          {}
 func (d discard) Fatalf(f string, args ...any) { panic("pebble fatal") }
+
+// TestBlockCacheHoldsBlocks: Pebble reserves memtables in its block cache,
+// and a cache no larger than the memtables once held no blocks at all, so
+// every read went to the file system. The cache must keep blocks even when
+// it is much smaller than a memtable.
+func TestBlockCacheHoldsBlocks(t *testing.T) {
+	s, err := pebblestore.Open(t.Context(), t.TempDir(), pebblestore.Options{CacheSize: 1 << 20, MemTableSize: 32 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Pebble's first memtable is 256 KiB and each one that fills doubles
+	// the next, up to MemTableSize: 4 MiB of entries make the memtable
+	// larger than the cache.
+	const rounds, per = 40, 100
+	for r := range rounds {
+		b := &store.Batch{From: uint64(r * per)}
+		for i := range per {
+			b.Entries = append(b.Entries, fmt.Appendf(bytes.Repeat([]byte{' '}, 1000), "entry %d", r*per+i))
+		}
+		if err := s.Commit(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DB().Flush(); err != nil { // the rest of the memtable to a table
+		t.Fatal(err)
+	}
+	for range 3 {
+		for i := range uint64(rounds * per) {
+			if _, err := s.Entry(t.Context(), i); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if st := s.EngineStats(); st.BlockCacheHits == 0 || st.BlockCacheBytes == 0 {
+		t.Fatalf("block cache: %d hits, %d misses, %d bytes: it keeps nothing", st.BlockCacheHits, st.BlockCacheMisses, st.BlockCacheBytes)
+	}
+}
