@@ -20,7 +20,7 @@ import (
 func newServeCmd() *cobra.Command {
 	var (
 		dir, listen, logFormat, logLevel, pprofAddr string
-		memLimit                                    int64
+		memLimit, cacheMiB                          int64
 		cfg                                         ledger.Config
 	)
 	cmd := &cobra.Command{
@@ -79,6 +79,10 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 			if err != nil {
 				return err
 			}
+			if cacheMiB < 0 {
+				return usagef("--cache-size %d: must be at least 0", cacheMiB)
+			}
+			cfg.CacheSize = cacheMiB << 20
 			cfg.Signer, cfg.Policy, cfg.Logger = signer, policy, logger
 			l, err := ledger.Open(ctx, d.db(), cfg)
 			if err != nil {
@@ -126,6 +130,7 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 	f.DurationVar(&cfg.MaxDelay, "max-delay", 0, "how long a batch waits to fill (default 2ms)")
 	f.IntVar(&cfg.MaxPending, "max-pending", 0, "submissions waiting before 503 (default 16384)")
 	f.Int64Var(&memLimit, "memory-limit", 160, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT overrides); Pebble's caches come on top")
+	f.Int64Var(&cacheMiB, "cache-size", 0, "storage block cache in MiB, on top of the memory limit (0: the default, 64); more makes cold reads faster")
 	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060")
 	return cmd
 }
