@@ -25,11 +25,13 @@ const (
 	DefaultMaxBatch   = 1024
 	DefaultMaxDelay   = 2 * time.Millisecond
 	DefaultMaxPending = 16384
-	DefaultCacheRows  = 4096 // hash rows of up to 8 KiB kept for proofs: 32 MiB
+	// DefaultCacheRows bounds the upper hash rows (levels 8 and up) kept
+	// for proofs, 8 KiB each: 8 MiB, every such row of a log of up to
+	// about 30 million entries.
+	DefaultCacheRows = 1024
 	// DefaultCacheSize is Pebble's block cache, on top of its memtables
-	// (pebblestore adds their room): proofs read hash rows from the log's
-	// own row cache, so the block cache serves entry reads and the
-	// acceptance rules' point reads.
+	// (pebblestore adds their room): it serves entry reads, the
+	// acceptance rules' point reads and the lower levels of proofs.
 	DefaultCacheSize = 64 << 20
 	// DefaultMemTableSize is Pebble's write buffer: large enough that bulk
 	// appends do not stall on flushes (4 MiB did), small enough that two of
@@ -61,8 +63,8 @@ type Config struct {
 	// CacheSize is the storage engine's block cache in bytes; 0 means
 	// DefaultCacheSize.
 	CacheSize int64
-	// CacheRows is how many full hash rows are kept in memory for proofs;
-	// 0 means DefaultCacheRows.
+	// CacheRows is how many hash rows of the upper tree levels (8 and up)
+	// are kept in memory for proofs; 0 means DefaultCacheRows.
 	CacheRows int
 
 	// afterCommit, when set (tests only), runs between a batch's commit and

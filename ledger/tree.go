@@ -24,6 +24,8 @@ const (
 	hashSize   = store.HashSize
 	tileHeight = 8
 	maxLevels  = 64
+	// cacheFromLevel is the lowest level whose rows nodes keeps in memory.
+	cacheFromLevel = tileHeight
 )
 
 var (
@@ -143,10 +145,19 @@ func (t *tree) appendLeaves(leaves [][]byte) ([]store.Tile, error) {
 	return tiles, nil
 }
 
-// nodes reads node hashes from the stored rows, through a cache. A node
-// never changes once complete, so a cached row, full or partial, is good for
-// every position it holds; a position past it reads the row again, as wide
-// as the tree then allows.
+// nodes reads node hashes from the stored rows, keeping the rows of the
+// upper levels (cacheFromLevel and up) in memory. Every proof reads one
+// node per level: a row up there covers at least 65,536 entries, so a few
+// hundred rows serve every proof of a ten-million-entry log. A row below
+// is one of tens of thousands, and a random read rarely meets it again:
+// caching those rows (8 KiB each, copied whole) made most of a cold read's
+// garbage and of the server's live heap, for a hit rate near the cache's
+// share of them. Those nodes are read one hash at a time (Store.Node),
+// from the storage engine's block cache when hot.
+//
+// A node never changes once complete, so a cached row, full or partial, is
+// good for every position it holds; a position past it reads the row
+// again, as wide as the tree then allows.
 type nodes struct {
 	st       store.Reader
 	mu       sync.Mutex
@@ -160,6 +171,16 @@ func newNodes(st store.Reader, maxRows int) *nodes {
 
 // hash returns the hash of node id in a tree of at least size leaves.
 func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byte, error) {
+	if id.Level < cacheFromLevel {
+		if id.Index >= size>>id.Level {
+			return nil, fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
+		}
+		h, err := n.st.Node(ctx, uint8(id.Level), id.Index)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
+		}
+		return h, nil
+	}
 	row, pos := id.Index/tileWidth, int(id.Index%tileWidth)
 	key := [2]uint64{uint64(id.Level), row}
 	n.mu.Lock()

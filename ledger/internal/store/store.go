@@ -132,6 +132,14 @@ type Reader interface {
 	// narrower than width. Width is 1 to TileWidth.
 	Tile(ctx context.Context, level uint8, index uint64, width int) ([]byte, error)
 
+	// Node returns the HashSize bytes of node index at level, read from
+	// the stored tile (level, index/TileWidth), or ErrNotFound if that
+	// tile is absent or does not yet hold the node. It is Tile for one
+	// hash, without copying the rest of the tile: a proof needs one node
+	// per level, and copying whole tiles for it was most of a cold read's
+	// garbage.
+	Node(ctx context.Context, level uint8, index uint64) ([]byte, error)
+
 	// Get returns the value of the row with key, or ErrNotFound.
 	Get(ctx context.Context, key []byte) ([]byte, error)
 

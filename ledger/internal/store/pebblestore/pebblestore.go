@@ -391,6 +391,27 @@ func (s *Store) Tile(ctx context.Context, level uint8, index uint64, width int) 
 	return bytes.Clone(v[:n]), nil
 }
 
+// Node returns the hash of node index at level from its stored tile.
+func (s *Store) Node(ctx context.Context, level uint8, index uint64) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	row, pos := index/store.TileWidth, int(index%store.TileWidth)
+	v, closer, err := s.db.Get(TileKey(level, row))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, fmt.Errorf("pebblestore: node %d/%d (tile %d/%d): %w", level, index, level, row, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: node %d/%d (tile %d/%d): %w", level, index, level, row, err)
+	}
+	defer closer.Close()
+	if len(v) < (pos+1)*store.HashSize {
+		return nil, fmt.Errorf("pebblestore: node %d/%d (tile %d/%d stored at width %d): %w",
+			level, index, level, row, len(v)/store.HashSize, store.ErrNotFound)
+	}
+	return bytes.Clone(v[pos*store.HashSize : (pos+1)*store.HashSize]), nil
+}
+
 // Get returns the value of the row with key.
 func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 	if err := s.check(ctx); err != nil {

@@ -522,9 +522,20 @@ func testTiles(t *testing.T, open OpenFunc) {
 				t.Fatalf("tile 2/7 stored at width %d, read at width %d: wrong hashes", w, r)
 			}
 		}
+		for _, i := range []int{0, w / 2, w - 1} {
+			got, err := s.Node(ctx, 2, 7*store.TileWidth+uint64(i))
+			if err != nil {
+				t.Fatalf("node %d of tile 2/7 stored at width %d: %v", i, w, err)
+			}
+			if !bytes.Equal(got, full[i*store.HashSize:(i+1)*store.HashSize]) {
+				t.Fatalf("node %d of tile 2/7 stored at width %d: wrong hash", i, w)
+			}
+		}
 		if w < store.TileWidth {
 			_, err := s.Tile(ctx, 2, 7, w+1)
 			wantNotFound(t, fmt.Sprintf("tile 2/7 stored at width %d, read at width %d", w, w+1), err)
+			_, err = s.Node(ctx, 2, 7*store.TileWidth+uint64(w))
+			wantNotFound(t, fmt.Sprintf("node %d of tile 2/7 stored at width %d", w, w), err)
 		}
 	}
 	// Neighbours in level and index are distinct tiles.
@@ -534,6 +545,8 @@ func testTiles(t *testing.T, open OpenFunc) {
 	}{{2, 6}, {2, 8}, {1, 7}, {3, 7}, {2, 7 + 1<<32}} {
 		_, err := s.Tile(ctx, k.level, k.index, 1)
 		wantNotFound(t, fmt.Sprintf("tile %d/%d", k.level, k.index), err)
+		_, err = s.Node(ctx, k.level, k.index*store.TileWidth)
+		wantNotFound(t, fmt.Sprintf("first node of tile %d/%d", k.level, k.index), err)
 	}
 	for _, w := range []int{0, -1, store.TileWidth + 1} {
 		if _, err := s.Tile(ctx, 2, 7, w); err == nil {
@@ -674,11 +687,12 @@ func testCopies(t *testing.T, open OpenFunc) {
 	e, _ := s.Entry(ctx, 0)
 	es, _ := s.Entries(ctx, 0, 2)
 	tile, _ := s.Tile(ctx, 0, 0, 2)
+	node, _ := s.Node(ctx, 0, 1)
 	row, _ := s.Get(ctx, append([]byte("idx/"), u64(1)...))
 	_, st, _ := s.State(ctx)
 	cp, _ := s.Checkpoint(ctx, 2)
 	_, latest, _ := s.LatestCheckpoint(ctx)
-	for _, p := range [][]byte{e, es[0], es[1], tile, row, st, cp, latest} {
+	for _, p := range [][]byte{e, es[0], es[1], tile, node, row, st, cp, latest} {
 		clear(p)
 	}
 	checkTree(t, s, 2)
@@ -795,5 +809,8 @@ func testClosed(t *testing.T, open OpenFunc) {
 	}
 	if _, _, err := s.State(ctx); err == nil {
 		t.Error("state after close: no error")
+	}
+	if _, err := s.Node(ctx, 0, 0); err == nil {
+		t.Error("node after close: no error")
 	}
 }
