@@ -27,7 +27,8 @@ const (
 	DefaultMaxPending = 16384
 	// DefaultCacheRows bounds the upper hash rows (levels 8 and up) kept
 	// for proofs, 8 KiB each: 8 MiB, every such row of a log of up to
-	// about 30 million entries.
+	// about 30 million entries. The rows at the right edge of the lower
+	// levels, where new entries' proofs read, come on top (16 at most).
 	DefaultCacheRows = 1024
 	// DefaultCacheSize is Pebble's block cache, on top of its memtables
 	// (pebblestore adds their room): it serves entry reads, the

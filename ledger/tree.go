@@ -145,14 +145,17 @@ func (t *tree) appendLeaves(leaves [][]byte) ([]store.Tile, error) {
 	return tiles, nil
 }
 
-// nodes reads node hashes from the stored rows, keeping the rows of the
-// upper levels (cacheFromLevel and up) in memory. Every proof reads one
-// node per level: a row up there covers at least 65,536 entries, so a few
-// hundred rows serve every proof of a ten-million-entry log. A row below
-// is one of tens of thousands, and a random read rarely meets it again:
+// nodes reads node hashes from the stored rows, keeping in memory the rows
+// that proofs keep coming back to: those of the upper levels
+// (cacheFromLevel and up) and, below, the last edgeRows rows of each level.
+// Every proof reads one node per level. A row up there covers at least
+// 65,536 entries, so a few hundred rows serve every proof of a
+// ten-million-entry log. The right edge is where the proofs of new entries
+// read (every POST answers with the new entry's bundle). Any other lower
+// row is one of tens of thousands and a random read rarely meets it again:
 // caching those rows (8 KiB each, copied whole) made most of a cold read's
 // garbage and of the server's live heap, for a hit rate near the cache's
-// share of them. Those nodes are read one hash at a time (Store.Node),
+// share of them, so their nodes are read one hash at a time (Store.Node),
 // from the storage engine's block cache when hot.
 //
 // A node never changes once complete, so a cached row, full or partial, is
@@ -161,59 +164,76 @@ func (t *tree) appendLeaves(leaves [][]byte) ([]store.Tile, error) {
 type nodes struct {
 	st       store.Reader
 	mu       sync.Mutex
-	rows     map[[2]uint64][]byte
+	rows     map[[2]uint64][]byte // upper rows, at most maxCache
+	edge     map[[2]uint64][]byte // lower rows at the right edge, at most edgeRows per level
 	maxCache int
+	seen     uint64 // the largest tree size asked about: where the right edge is
 }
 
+// edgeRows is how many rows at the right edge of each lower level are
+// cached.
+const edgeRows = 2
+
 func newNodes(st store.Reader, maxRows int) *nodes {
-	return &nodes{st: st, rows: make(map[[2]uint64][]byte), maxCache: maxRows}
+	return &nodes{st: st, rows: make(map[[2]uint64][]byte), edge: make(map[[2]uint64][]byte), maxCache: maxRows}
 }
 
 // hash returns the hash of node id in a tree of at least size leaves.
 func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byte, error) {
-	if id.Level < cacheFromLevel {
-		if id.Index >= size>>id.Level {
-			return nil, fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
-		}
+	complete := size >> id.Level // complete nodes at this level
+	if id.Index >= complete {
+		return nil, fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
+	}
+	row, pos := id.Index/tileWidth, int(id.Index%tileWidth)
+	key := [2]uint64{uint64(id.Level), row}
+	lower := id.Level < cacheFromLevel
+	cache := n.rows
+	if lower {
+		cache = n.edge
+	}
+	n.mu.Lock()
+	b := cache[key]
+	n.seen = max(n.seen, size)
+	keep := !lower || row+edgeRows > ((n.seen>>id.Level)-1)/tileWidth
+	n.mu.Unlock()
+	if len(b) >= (pos+1)*hashSize {
+		return b[pos*hashSize : (pos+1)*hashSize], nil
+	}
+	if !keep {
 		h, err := n.st.Node(ctx, uint8(id.Level), id.Index)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
 		}
 		return h, nil
 	}
-	row, pos := id.Index/tileWidth, int(id.Index%tileWidth)
-	key := [2]uint64{uint64(id.Level), row}
+	width := int(min(complete-row*tileWidth, tileWidth))
+	b, err := n.st.Tile(ctx, uint8(id.Level), row, width)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
+	}
 	n.mu.Lock()
-	b := n.rows[key]
-	n.mu.Unlock()
-	if len(b) < (pos+1)*hashSize {
-		complete := size >> id.Level // complete nodes at this level
-		width := int(min(complete-row*tileWidth, tileWidth))
-		if width <= pos {
-			return nil, fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
-		}
-		var err error
-		b, err = n.st.Tile(ctx, uint8(id.Level), row, width)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
-		}
-		n.mu.Lock()
-		if len(n.rows) >= n.maxCache {
-			// Drop about a tenth, at random (map order): cheap, and the
-			// upper rows, read by every proof, come straight back.
-			drop := n.maxCache/10 + 1
-			for k := range n.rows {
-				delete(n.rows, k)
-				if drop--; drop == 0 {
-					break
-				}
+	defer n.mu.Unlock()
+	if len(b) <= len(cache[key]) {
+		return b[pos*hashSize : (pos+1)*hashSize], nil // a wider copy came first
+	}
+	if lower {
+		for k := range n.edge { // a few rows: the edge has moved on from some
+			if k[0] == key[0] && k[1]+edgeRows <= row {
+				delete(n.edge, k)
 			}
 		}
-		if len(b) > len(n.rows[key]) {
-			n.rows[key] = b
+	} else if len(n.rows) >= n.maxCache {
+		// Drop about a tenth, at random (map order): cheap, and the
+		// upper rows, read by every proof, come straight back.
+		drop := n.maxCache/10 + 1
+		for k := range n.rows {
+			delete(n.rows, k)
+			if drop--; drop == 0 {
+				break
+			}
 		}
-		n.mu.Unlock()
 	}
+	cache[key] = b
 	return b[pos*hashSize : (pos+1)*hashSize], nil
 }
 

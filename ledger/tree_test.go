@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/transparency-dev/merkle/proof"
@@ -164,4 +165,103 @@ func tlogHashes(leaves [][]byte) tlog.HashReaderFunc {
 		}
 		return out, nil
 	}
+}
+
+// TestNodesCache checks what the proof cache keeps: rows of the upper
+// levels and the right edge of the lower ones, which moves on with the
+// tree; random reads below go to the store one hash at a time.
+func TestNodesCache(t *testing.T) {
+	ctx := context.Background()
+	st, err := pebblestore.Open(ctx, t.TempDir(), pebblestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tr := newTree()
+	var leaves [][]byte
+	grow := func(to int) []byte {
+		from := len(leaves)
+		for i := from; i < to; i++ {
+			leaves = append(leaves, leafN(i))
+		}
+		tiles, err := tr.appendLeaves(leaves[from:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Commit(ctx, &store.Batch{From: uint64(from), Entries: make([][]byte, to-from), Tiles: tiles, State: tr.encode()}); err != nil {
+			t.Fatal(err)
+		}
+		root, _ := tr.root()
+		return root
+	}
+	n := newNodes(st, 1024)
+	check := func(size uint64, root []byte, i uint64) {
+		t.Helper()
+		path, err := n.inclusion(ctx, i, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := proof.VerifyInclusion(hasher, i, size, leaves[i], path, root); err != nil {
+			t.Fatalf("inclusion %d in %d: %v", i, size, err)
+		}
+	}
+	cached := func(level uint64) (rows []uint64) {
+		for _, m := range []map[[2]uint64][]byte{n.rows, n.edge} {
+			for k := range m {
+				if k[0] == level {
+					rows = append(rows, k[1])
+				}
+			}
+		}
+		return rows
+	}
+
+	size := uint64(70_000)
+	root := grow(int(size))
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for range 300 {
+		check(size, root, rnd.Uint64N(size))
+	}
+	for i := size - 600; i < size; i++ { // the newest entries, as POST answers read them
+		check(size, root, i)
+	}
+	for k := range n.rows {
+		if k[0] < cacheFromLevel {
+			t.Errorf("lower row %d/%d is in the upper cache", k[0], k[1])
+		}
+	}
+	for k := range n.edge {
+		if lastRow := ((size >> k[0]) - 1) / tileWidth; k[0] >= cacheFromLevel || k[1]+edgeRows <= lastRow {
+			t.Errorf("row %d/%d is in the edge cache, but the edge of its level is row %d", k[0], k[1], lastRow)
+		}
+	}
+	if got := cached(8); len(got) != 2 { // 273 nodes
+		t.Errorf("level 8 rows cached: %v, want both", got)
+	}
+	if got := cached(0); len(got) != edgeRows {
+		t.Errorf("level 0 rows cached after reading the newest entries: %v, want %d", got, edgeRows)
+	}
+
+	// The edge moves on: rows it left are dropped, the new ones cached.
+	size += 3 * tileWidth
+	root = grow(int(size))
+	check(size, root, size-1)
+	check(size, root, size-tileWidth-1)
+	last := (size - 1) / tileWidth
+	got := cached(0)
+	slices.Sort(got)
+	if !slices.Equal(got, []uint64{last - 1, last}) {
+		t.Errorf("level 0 rows cached after the tree grew: %v, want [%d %d]", got, last-1, last)
+	}
+	// A proof against the older size still reads the right nodes.
+	check(70_000, root70k(t, leaves[:70_000]), 69_999)
+}
+
+func root70k(t *testing.T, leaves [][]byte) []byte {
+	t.Helper()
+	th, err := tlog.TreeHash(int64(len(leaves)), tlogHashes(leaves))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return th[:]
 }
