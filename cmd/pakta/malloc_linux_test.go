@@ -3,26 +3,47 @@
 package main
 
 import (
+	"os"
 	"slices"
 	"testing"
 )
 
 func TestTuneMallocKeepsTheOperatorsSetting(t *testing.T) {
+	both := []string{"MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_"}
 	for _, tc := range []struct {
-		name string
-		env  map[string]string
-		want []string
+		name                              string
+		tunables, arenasEnv, thresholdEnv bool
+		want                              []string
 	}{
-		{"defaults", nil, []string{"MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_"}},
-		{"arenas set", map[string]string{"MALLOC_ARENA_MAX": "4"}, []string{"MALLOC_MMAP_THRESHOLD_"}},
-		{"threshold set", map[string]string{"MALLOC_MMAP_THRESHOLD_": "65536"}, []string{"MALLOC_ARENA_MAX"}},
-		{"tunables", map[string]string{"GLIBC_TUNABLES": "glibc.malloc.arena_max=8"}, nil},
+		{"defaults", false, false, false, both},
+		{"arenas set", false, true, false, both[1:]},
+		{"threshold set", false, false, true, both[:1]},
+		{"tunables", true, false, false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := tuneMalloc(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
-			if !slices.Equal(got, tc.want) {
+			if got := tuneMalloc(tc.tunables, tc.arenasEnv, tc.thresholdEnv); !slices.Equal(got, tc.want) {
 				t.Errorf("set %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// The constructor ran before this test, under the test's environment.
+func TestMallocTunedAtStart(t *testing.T) {
+	_, tunables := os.LookupEnv("GLIBC_TUNABLES")
+	_, arenas := os.LookupEnv("MALLOC_ARENA_MAX")
+	_, threshold := os.LookupEnv("MALLOC_MMAP_THRESHOLD_")
+	var want []string
+	if !tunables && !arenas {
+		want = append(want, "MALLOC_ARENA_MAX")
+	}
+	if !tunables && !threshold {
+		want = append(want, "MALLOC_MMAP_THRESHOLD_")
+	}
+	if tunables {
+		want = nil
+	}
+	if got := mallocTuned(); !slices.Equal(got, want) {
+		t.Errorf("set at start %q, want %q", got, want)
 	}
 }

@@ -107,7 +107,7 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 				return failure(fmt.Errorf("listening on %s: %w", listen, err))
 			}
 			_, size := l.Checkpoint()
-			logger.Info("serving", "addr", "http://"+ln.Addr().String(), "origin", l.Origin(), "size", size, "dir", dir)
+			logger.Info("serving", "addr", "http://"+ln.Addr().String(), "origin", l.Origin(), "size", size, "dir", dir, "malloc_tuned", mallocTuned())
 			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if err := httpapi.Serve(sctx, httpapi.NewServer(ln.Addr().String(), mux, logger), ln, 0); err != nil {

@@ -1,0 +1,6 @@
+//go:build !(linux && cgo)
+
+package main
+
+// mallocTuned: nothing to tune; without cgo Pebble's memory is Go's.
+func mallocTuned() []string { return nil }
