@@ -3,15 +3,8 @@
 package main
 
 /*
-#include <malloc.h>
 #include <stdlib.h>
-
-#ifndef M_ARENA_MAX
-#define M_ARENA_MAX 0
-#endif
-#ifndef M_MMAP_THRESHOLD
-#define M_MMAP_THRESHOLD 0
-#endif
+#include <string.h>
 
 enum {
 	PAKTA_ARENAS = 1,
@@ -20,37 +13,53 @@ enum {
 	PAKTA_SET_THRESHOLD = 2,
 };
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+
 // pakta_tune_malloc applies the defaults that the environment does not
-// override and returns which it set (PAKTA_SET_*). 0 for a parameter means
-// this libc does not have it (glibc's are negative).
-static int pakta_tune_malloc(int tunables, int arenas_env, int threshold_env) {
+// override and returns which it set (PAKTA_SET_*).
+static int pakta_tune_malloc(int arenas_env, int threshold_env) {
 	int set = 0;
-	if (tunables) {
-		return 0;
-	}
-	if (!arenas_env && M_ARENA_MAX != 0 && mallopt(M_ARENA_MAX, PAKTA_ARENAS) == 1) {
+	if (!arenas_env && mallopt(M_ARENA_MAX, PAKTA_ARENAS) == 1) {
 		set |= PAKTA_SET_ARENAS;
 	}
-	if (!threshold_env && M_MMAP_THRESHOLD != 0 && mallopt(M_MMAP_THRESHOLD, PAKTA_MMAP_THRESHOLD) == 1) {
+	if (!threshold_env && mallopt(M_MMAP_THRESHOLD, PAKTA_MMAP_THRESHOLD) == 1) {
 		set |= PAKTA_SET_THRESHOLD;
 	}
 	return set;
 }
+#else
+// Another libc (musl, bionic): its allocator is not glibc's, and it may
+// not declare mallopt at all.
+static int pakta_tune_malloc(int arenas_env, int threshold_env) { return 0; }
+#endif
+
+// pakta_env_sets reports whether the environment sets a malloc parameter:
+// its variable, or its name inside GLIBC_TUNABLES (which may also hold
+// unrelated tunables).
+static int pakta_env_sets(const char *var, const char *tunable) {
+	const char *t = getenv("GLIBC_TUNABLES");
+	return getenv(var) != NULL || (t != NULL && strstr(t, tunable) != NULL);
+}
 
 static int pakta_malloc_tuned;
 
-// glibc fixes its arena limit the first time a second thread allocates,
-// and the Go runtime starts threads before any Go init function runs: set
-// from Go, the limit came too late (362 MB instead of 283 MB at 10M
-// entries). A constructor runs before main, on the only thread.
+// glibc stops creating arenas only once the limit is set before it needs
+// a new one, and every thread that mallocs first takes an arena; the Go
+// runtime starts threads before any Go init function runs. Set from Go
+// init, the limit came too late (smaps showed four thread-arena heaps). A
+// constructor runs before main, on the only thread.
 __attribute__((constructor)) static void pakta_malloc_init(void) {
-	pakta_malloc_tuned = pakta_tune_malloc(getenv("GLIBC_TUNABLES") != NULL,
-		getenv("MALLOC_ARENA_MAX") != NULL, getenv("MALLOC_MMAP_THRESHOLD_") != NULL);
+	pakta_malloc_tuned = pakta_tune_malloc(
+		pakta_env_sets("MALLOC_ARENA_MAX", "glibc.malloc.arena_max"),
+		pakta_env_sets("MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold"));
 }
 
 static int pakta_malloc_tuned_at_start(void) { return pakta_malloc_tuned; }
 */
 import "C"
+
+import "unsafe"
 
 // Pebble allocates its block cache and memtables with C calloc in cgo
 // builds, and glibc's defaults keep far more of that resident than Pebble
@@ -58,16 +67,19 @@ import "C"
 // per core), and a block freed in one arena serves only that arena's
 // threads; after a large block is freed glibc raises its mmap threshold,
 // so later cache blocks come from the arenas too. Freed blocks in the
-// middle of an arena stay resident. At ten million entries the server
-// peaked at 527 MB with the defaults, 360 MB with two arenas and a fixed
-// 128 KiB threshold, and 283 MB with one arena and that threshold, at the
-// same append and read rates (BENCHMARKS.md has the runs): with one arena
-// every thread reuses every freed block. The binary sets these itself, in
-// a C constructor (above), so that an admin gets the small figure without
-// knowing glibc.
+// middle of an arena stay resident. In a 20,000-employee run at 11 M
+// entries, glibc's arenas held 167 MB for 67 MB of cached blocks; with one
+// arena, 88 MB, at the same append and read rates. Full runs peaked at 283
+// MB (one arena from the environment) and 298 MB (this constructor); with
+// glibc's defaults the session-2 binary had peaked at 527 MB at 10 M
+// entries (BENCHMARKS.md, "Ten million entries" and "Session 4").
+// The binary sets these itself, in a C constructor (above), so that an
+// admin gets the small figure without knowing glibc.
 //
-// An operator who tunes malloc keeps their setting: either environment
-// variable, or GLIBC_TUNABLES, turns the corresponding default off.
+// An operator who tunes malloc keeps their setting: MALLOC_ARENA_MAX, or
+// glibc.malloc.arena_max in GLIBC_TUNABLES, turns off the arena default;
+// MALLOC_MMAP_THRESHOLD_ or glibc.malloc.mmap_threshold the threshold's.
+// Other C libraries are left alone.
 
 // mallocTuned names the settings the constructor applied at start.
 func mallocTuned() []string { return tunedNames(int(C.pakta_malloc_tuned_at_start())) }
@@ -75,8 +87,17 @@ func mallocTuned() []string { return tunedNames(int(C.pakta_malloc_tuned_at_star
 // tuneMalloc is the constructor's decision for a given environment; it
 // applies what it decides (harmless again after start, but the arena limit
 // then no longer takes effect).
-func tuneMalloc(tunables, arenasEnv, thresholdEnv bool) []string {
-	return tunedNames(int(C.pakta_tune_malloc(cBool(tunables), cBool(arenasEnv), cBool(thresholdEnv))))
+func tuneMalloc(arenasEnv, thresholdEnv bool) []string {
+	return tunedNames(int(C.pakta_tune_malloc(cBool(arenasEnv), cBool(thresholdEnv))))
+}
+
+// envSetsMalloc is the constructor's reading of the environment for one
+// parameter: its variable, or its tunable in GLIBC_TUNABLES.
+func envSetsMalloc(variable, tunable string) bool {
+	v, t := C.CString(variable), C.CString(tunable)
+	defer C.free(unsafe.Pointer(v))
+	defer C.free(unsafe.Pointer(t))
+	return C.pakta_env_sets(v, t) != 0
 }
 
 func tunedNames(set int) (names []string) {
