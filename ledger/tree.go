@@ -197,7 +197,9 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 	keep := !lower || row+edgeRows > ((n.seen>>id.Level)-1)/tileWidth
 	n.mu.Unlock()
 	if len(b) >= (pos+1)*hashSize {
-		return b[pos*hashSize : (pos+1)*hashSize], nil
+		// Capped, so that a caller appending to a proof hash cannot
+		// write into the cached row.
+		return b[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize], nil
 	}
 	if !keep {
 		h, err := n.st.Node(ctx, uint8(id.Level), id.Index)
@@ -211,10 +213,14 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 	if err != nil {
 		return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
 	}
+	h := b[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize]
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if len(b) <= len(cache[key]) {
-		return b[pos*hashSize : (pos+1)*hashSize], nil // a wider copy came first
+		return h, nil // a wider copy came first
+	}
+	if lower && row+edgeRows <= ((n.seen>>id.Level)-1)/tileWidth {
+		return h, nil // the edge moved on while this row was read
 	}
 	if lower {
 		for k := range n.edge { // a few rows: the edge has moved on from some
@@ -234,7 +240,7 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 		}
 	}
 	cache[key] = b
-	return b[pos*hashSize : (pos+1)*hashSize], nil
+	return h, nil
 }
 
 // proof fetches and combines the nodes of an inclusion or consistency proof

@@ -213,6 +213,7 @@ func TestNodesCache(t *testing.T) {
 				}
 			}
 		}
+		slices.Sort(rows)
 		return rows
 	}
 
@@ -249,15 +250,32 @@ func TestNodesCache(t *testing.T) {
 	check(size, root, size-tileWidth-1)
 	last := (size - 1) / tileWidth
 	got := cached(0)
-	slices.Sort(got)
 	if !slices.Equal(got, []uint64{last - 1, last}) {
 		t.Errorf("level 0 rows cached after the tree grew: %v, want [%d %d]", got, last-1, last)
 	}
-	// A proof against the older size still reads the right nodes.
-	check(70_000, root70k(t, leaves[:70_000]), 69_999)
+	// A proof against the older size still reads the right nodes, and
+	// does not move the edge back.
+	check(70_000, rootOf(t, leaves[:70_000]), 69_999)
+	if got := cached(0); !slices.Equal(got, []uint64{last - 1, last}) {
+		t.Errorf("level 0 rows cached after a proof at an older size: %v, want [%d %d]", got, last-1, last)
+	}
+
+	// A row at the edge first read narrow, for an older size, is read
+	// again as wide as the tree allows when a position past it is asked.
+	n = newNodes(st, 1024)
+	check(size, root, size-1)
+	old := (last-1)*tileWidth + 10
+	check(old, rootOf(t, leaves[:old]), old-5)
+	if got := len(n.edge[[2]uint64{0, last - 1}]); got != 10*hashSize {
+		t.Fatalf("row %d cached with %d bytes after the proof at size %d, want 10 hashes", last-1, got, old)
+	}
+	check(size, root, old+50)
+	if got := len(n.edge[[2]uint64{0, last - 1}]); got != tileWidth*hashSize {
+		t.Errorf("row %d cached with %d bytes after a read past its width, want the full row", last-1, got)
+	}
 }
 
-func root70k(t *testing.T, leaves [][]byte) []byte {
+func rootOf(t *testing.T, leaves [][]byte) []byte {
 	t.Helper()
 	th, err := tlog.TreeHash(int64(len(leaves)), tlogHashes(leaves))
 	if err != nil {
