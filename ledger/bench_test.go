@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -77,17 +78,17 @@ func BenchmarkAppend(b *testing.B) {
 
 // bigLog builds a log of n entries straight through the store (the same
 // tree and row code as Append, without signing a million pledges): entry 0
-// is an enrollment, every other entry the same pledge bytes, each with the
-// meta row that points at the enrollment. It is for measuring reads.
+// is an enrollment, every other entry the same pledge logged at a distinct
+// instant (distinct bytes, so distinct leaves and tile rows), each with a
+// meta row. It is for measuring reads, so the meta rows point at a
+// pseudo-random earlier entry as "the enrollment": in a real log each
+// person's enrollment is somewhere else in the log, and its proof reads
+// cold nodes too. (Pointing them all at entry 0 made that proof a hot set.)
 func bigLog(b *testing.B, n int) *env {
 	e := newEnv(b, nil)
 	p := person(1)
 	key, _ := e.enroll(p)
 	pl := e.sign(e.pledgeStatement(p, "Pemilu 2024"), key)
-	entry, err := verify.MarshalEntry(verify.Entry{LoggedAt: logtest.Morning, JWS: pl})
-	if err != nil {
-		b.Fatal(err)
-	}
 	e.log.Close()
 	l, err := Open(context.Background(), e.dir, e.cfg)
 	if err != nil {
@@ -95,8 +96,6 @@ func bigLog(b *testing.B, n int) *env {
 	}
 	// Drive the sequencer's own commit with synthetic batches.
 	ctx := context.Background()
-	h := verify.LeafHash(entry)
-	m := meta{Type: 'p', HasEnroll: true, Enrollment: 0}.encode()
 	const chunk = 4096
 	// The sequencer goroutine owns the tree, but it is idle: no Append runs
 	// while the log is being built.
@@ -104,12 +103,20 @@ func bigLog(b *testing.B, n int) *env {
 		k := min(uint64(chunk), uint64(n)-from)
 		bt := &store.Batch{From: from}
 		leaves := make([][]byte, k)
+		at := logtest.Morning.Add(time.Duration(from+k) * time.Millisecond)
 		for i := range k {
+			idx := from + i
+			entry, err := verify.MarshalEntry(verify.Entry{LoggedAt: logtest.Morning.Add(time.Duration(idx) * time.Millisecond), JWS: pl})
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := meta{Type: 'p', HasEnroll: true, Enrollment: idx * 0x9E3779B97F4A7C15 % idx}.encode()
 			bt.Entries = append(bt.Entries, entry)
-			bt.Rows = append(bt.Rows, store.Row{Key: metaKey(from + i), Value: m})
+			bt.Rows = append(bt.Rows, store.Row{Key: metaKey(idx), Value: m})
+			h := verify.LeafHash(entry)
 			leaves[i] = h[:]
 		}
-		if err := l.commit(ctx, bt, leaves, logtest.Morning); err != nil {
+		if err := l.commit(ctx, bt, leaves, at); err != nil {
 			b.Fatal(err)
 		}
 	}
