@@ -67,7 +67,18 @@ func Audit(ctx context.Context, dir string, policy *verify.Policy, opts AuditOpt
 		return nil, fmt.Errorf("ledger: audit: opening %s: %w", dir, err)
 	}
 	defer st.Close()
-	return audit(ctx, st, policy, opts)
+	sum, err := audit(ctx, st, policy, opts)
+	return sum, interrupted(ctx, err)
+}
+
+// interrupted turns an error caused by ctx ending (a reader giving up
+// mid-read, say) into that, so that an audit stopped by its user is never
+// reported as a finding against the log.
+func interrupted(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("ledger: audit interrupted, nothing concluded: %w (%v)", context.Cause(ctx), err)
+	}
+	return err
 }
 
 type auditor struct {
@@ -175,7 +186,7 @@ func AuditTiles(ctx context.Context, src TileSource, policy *verify.Policy, earl
 	a.src = src
 	a.checkpoint = func(_ context.Context, size uint64) ([]byte, error) { return byCheckpoint[size], nil }
 	if err := a.run(ctx, cp.Size, sizes); err != nil {
-		return nil, err
+		return nil, interrupted(ctx, err)
 	}
 	return &a.summary, nil
 }

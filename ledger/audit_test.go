@@ -135,6 +135,19 @@ func TestAuditAgreesAndRefusesHeldLog(t *testing.T) {
 	if sum.Size != size || last != size || sum.Checkpoints < 2 || sum.Types["pledge"] != 120 || sum.Types["revocation"] != 1 {
 		t.Fatalf("summary %+v, progress %d", sum, last)
 	}
+	// Stopped by its user (Ctrl-C) midway, an audit says so and accuses
+	// the log of nothing.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, err = Audit(cctx, e.dir, e.Policy, AuditOptions{Progress: func(done, total uint64) {
+		if done > 0 {
+			cancel()
+		}
+	}})
+	var ae *AuditError
+	if !errors.Is(err, context.Canceled) || errors.As(err, &ae) {
+		t.Fatalf("audit canceled midway: %v (an AuditError: %v)", err, errors.As(err, &ae))
+	}
 	e.log = nil
 }
 
