@@ -156,7 +156,10 @@ func (t *tree) appendLeaves(leaves [][]byte) ([]store.Tile, error) {
 // caching those rows (8 KiB each, copied whole) made most of a cold read's
 // garbage and of the server's live heap, for a hit rate near the cache's
 // share of them, so their nodes are read one hash at a time (Store.Node),
-// from the storage engine's block cache when hot.
+// from the storage engine's block cache when hot. (At a million entries
+// a 32 MiB cache of them held half and made proofs twice as fast; the
+// memory was given up for the server's 300 MB at ten million: see
+// BENCHMARKS.md.)
 //
 // A node never changes once complete, so a cached row, full or partial, is
 // good for every position it holds; a position past it reads the row
