@@ -181,6 +181,12 @@ func newNodes(st store.Reader, maxRows int) *nodes {
 	return &nodes{st: st, rows: make(map[[2]uint64][]byte), edge: make(map[[2]uint64][]byte), maxCache: maxRows}
 }
 
+// atEdge reports whether row is among the last edgeRows rows of level in
+// the largest tree seen. Call with n.mu held.
+func (n *nodes) atEdge(level uint, row uint64) bool {
+	return row+edgeRows > ((n.seen>>level)-1)/tileWidth
+}
+
 // hash returns the hash of node id in a tree of at least size leaves.
 func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byte, error) {
 	complete := size >> id.Level // complete nodes at this level
@@ -197,7 +203,7 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 	n.mu.Lock()
 	b := cache[key]
 	n.seen = max(n.seen, size)
-	keep := !lower || row+edgeRows > ((n.seen>>id.Level)-1)/tileWidth
+	keep := !lower || n.atEdge(id.Level, row)
 	n.mu.Unlock()
 	if len(b) >= (pos+1)*hashSize {
 		// Capped, so that a caller appending to a proof hash cannot
@@ -222,7 +228,7 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 	if len(b) <= len(cache[key]) {
 		return h, nil // a wider copy came first
 	}
-	if lower && row+edgeRows <= ((n.seen>>id.Level)-1)/tileWidth {
+	if lower && !n.atEdge(id.Level, row) {
 		return h, nil // the edge moved on while this row was read
 	}
 	if lower {

@@ -369,11 +369,23 @@ func (s *Store) Entries(ctx context.Context, start uint64, n int) ([][]byte, err
 
 // Tile returns the first width hashes of the tile at (level, index).
 func (s *Store) Tile(ctx context.Context, level uint8, index uint64, width int) ([]byte, error) {
-	if err := s.check(ctx); err != nil {
-		return nil, err
-	}
 	if err := store.CheckWidth(width); err != nil {
 		return nil, fmt.Errorf("pebblestore: tile %d/%d: %w", level, index, err)
+	}
+	return s.tileHashes(ctx, level, index, 0, width)
+}
+
+// Node returns the hash of node index at level from its stored tile.
+func (s *Store) Node(ctx context.Context, level uint8, index uint64) ([]byte, error) {
+	pos := int(index % store.TileWidth)
+	return s.tileHashes(ctx, level, index/store.TileWidth, pos, pos+1)
+}
+
+// tileHashes returns a copy of hashes from to end (exclusive) of the tile
+// at (level, index), or ErrNotFound if the tile is absent or narrower.
+func (s *Store) tileHashes(ctx context.Context, level uint8, index uint64, from, end int) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
 	}
 	v, closer, err := s.db.Get(TileKey(level, index))
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -383,33 +395,11 @@ func (s *Store) Tile(ctx context.Context, level uint8, index uint64, width int) 
 		return nil, fmt.Errorf("pebblestore: tile %d/%d: %w", level, index, err)
 	}
 	defer closer.Close()
-	n := width * store.HashSize
-	if len(v) < n {
+	if len(v) < end*store.HashSize {
 		return nil, fmt.Errorf("pebblestore: tile %d/%d width %d (stored %d): %w",
-			level, index, width, len(v)/store.HashSize, store.ErrNotFound)
+			level, index, end, len(v)/store.HashSize, store.ErrNotFound)
 	}
-	return bytes.Clone(v[:n]), nil
-}
-
-// Node returns the hash of node index at level from its stored tile.
-func (s *Store) Node(ctx context.Context, level uint8, index uint64) ([]byte, error) {
-	if err := s.check(ctx); err != nil {
-		return nil, err
-	}
-	row, pos := index/store.TileWidth, int(index%store.TileWidth)
-	v, closer, err := s.db.Get(TileKey(level, row))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, fmt.Errorf("pebblestore: node %d/%d (tile %d/%d): %w", level, index, level, row, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("pebblestore: node %d/%d (tile %d/%d): %w", level, index, level, row, err)
-	}
-	defer closer.Close()
-	if len(v) < (pos+1)*store.HashSize {
-		return nil, fmt.Errorf("pebblestore: node %d/%d (tile %d/%d stored at width %d): %w",
-			level, index, level, row, len(v)/store.HashSize, store.ErrNotFound)
-	}
-	return bytes.Clone(v[pos*store.HashSize : (pos+1)*store.HashSize]), nil
+	return bytes.Clone(v[from*store.HashSize : end*store.HashSize]), nil
 }
 
 // Get returns the value of the row with key.
