@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pakta-id/pakta/ledger/internal/store"
@@ -58,10 +60,55 @@ func lookupIndex(ctx context.Context, v rowView, key []byte) (uint64, bool, erro
 	return i, err == nil, err
 }
 
+// rules applies the log's acceptance rules: the trust rules of package
+// verify (the same functions the offline verifier and the audit call),
+// and the log's own (duplicates, conflicts, corrections). The log and the
+// audit each have one.
+type rules struct {
+	policy *verify.Policy
+	parsed parsedCache
+}
+
+// parsedCache keeps the statements the rules read back from the index
+// (enrollments, templates), parsed, by the index of their entry: an entry
+// never changes, so a cached statement never goes stale. It is bounded: a
+// province enrolls millions of keys, each used about once.
+type parsedCache struct {
+	m sync.Map // uint64 → pledge.Statement
+	n atomic.Int64
+}
+
+const maxParsed = 1 << 16
+
+func (c *parsedCache) statement(index uint64, payload []byte) (pledge.Statement, error) {
+	if st, ok := c.m.Load(index); ok {
+		return st.(pledge.Statement), nil
+	}
+	st, err := pledge.ParseStatement(payload)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: the stored statement of entry %d does not parse: %w", index, err)
+	}
+	if c.n.Add(1) > maxParsed {
+		c.m.Clear()
+		c.n.Store(0)
+	}
+	c.m.Store(index, st)
+	return st, nil
+}
+
+// refusal turns a trust rule's error into the log's: ErrForbidden for what
+// the policy does not allow, ErrInvalid for the rest.
+func refusal(err error) error {
+	if errors.Is(err, verify.ErrNotAllowed) {
+		return fmt.Errorf("%w: %w", ErrForbidden, err)
+	}
+	return fmt.Errorf("%w: %w", ErrInvalid, err)
+}
+
 // accept applies the log's acceptance rules to a verified statement that
 // would be entry index, logged at loggedAt. Rejections wrap ErrInvalid,
 // ErrForbidden or are a *ConflictError; any other error is the log's own.
-func accept(ctx context.Context, v rowView, policy *verify.Policy, raw []byte, s *pledge.Verified, index uint64, loggedAt time.Time) (outcome, error) {
+func (ru *rules) accept(ctx context.Context, v rowView, s *pledge.Verified, index uint64, loggedAt time.Time) (outcome, error) {
 	// One dedup row, by payload: the same JWS bytes have the same payload,
 	// and a statement re-signed (ES256 signatures differ each time) is
 	// still the same statement.
@@ -69,182 +116,251 @@ func accept(ctx context.Context, v rowView, policy *verify.Policy, raw []byte, s
 	if i, ok, err := lookupIndex(ctx, v, dedupPayload); err != nil || ok {
 		return outcome{duplicate: true, index: i}, err
 	}
-	rows := []store.Row{{Key: dedupPayload, Value: indexValue(index)}}
-	var m meta
+	a := &acceptance{rules: ru, ctx: ctx, v: v, s: s, index: index, loggedAt: loggedAt}
+	a.rows = []store.Row{{Key: dedupPayload, Value: indexValue(index)}}
 	var err error
 	switch st := s.Statement.(type) {
 	case *pledge.Pledge:
-		m, rows, err = acceptPledge(ctx, v, policy, s, st, index, loggedAt, rows)
+		err = a.pledge(st)
 	case *pledge.Enrollment:
-		m, rows, err = acceptEnrollment(ctx, v, policy, s, st, index, rows)
+		err = a.enrollment(st)
 	case *pledge.Revocation:
-		m, rows, err = acceptRevocation(ctx, v, policy, s, st, index, rows)
+		err = a.revocation(st)
 	case *pledge.Template:
-		m, rows, err = acceptTemplate(ctx, v, policy, s, st, index, rows)
+		err = a.template(st)
 	default:
 		err = fmt.Errorf("%w: statement type %q is not logged", ErrInvalid, s.Statement.StatementType())
 	}
 	if err != nil {
 		return outcome{}, err
 	}
-	rows = append(rows, store.Row{Key: metaKey(index), Value: m.encode()})
-	return outcome{rows: rows}, nil
+	a.rows = append(a.rows, store.Row{Key: metaKey(index), Value: a.meta.encode()})
+	return outcome{rows: a.rows}, nil
 }
 
-// requireRegistrars checks that every signer other than skip is a trusted
-// registrar.
-func requireRegistrars(policy *verify.Policy, s *pledge.Verified, skip string, what string) (int, error) {
-	n := 0
-	for _, sg := range s.Signers {
-		if sg.Key.KeyID() == skip {
-			continue
+// acceptance is one statement going through the rules.
+type acceptance struct {
+	*rules
+	ctx      context.Context
+	v        rowView
+	s        *pledge.Verified
+	index    uint64
+	loggedAt time.Time
+	meta     meta
+	rows     []store.Row
+}
+
+func (a *acceptance) add(key, value []byte) {
+	a.rows = append(a.rows, store.Row{Key: key, Value: value})
+}
+
+// registrarsUsed records the first entry each registrar signed, so that the
+// log can refuse a policy that drops one it used.
+func (a *acceptance) registrarsUsed(regs []*verify.Registrar) error {
+	for _, r := range regs {
+		key := registrarKey(r.JWK.KeyID())
+		if b, err := a.v.get(a.ctx, key); err != nil {
+			return err
+		} else if b == nil {
+			a.add(key, indexValue(a.index))
 		}
-		if !policy.IsRegistrar(sg.Key.KeyID()) {
-			return 0, fmt.Errorf("%w: %s is signed by key %s, which is not a registrar this log trusts", ErrForbidden, what, sg.Key.KeyID())
-		}
-		n++
 	}
-	return n, nil
+	return nil
 }
 
-// keyState reads a key's record: its latest enrollment and its revocation,
-// if any (one row, one read).
-func keyState(ctx context.Context, v rowView, kid string) (rec keyRecord, enrolled bool, err error) {
-	b, err := v.get(ctx, keyKey(kid))
+// key reads a key's record: its latest enrollment, parsed, and its
+// revocation, if any (one row, one read).
+func (a *acceptance) key(kid string) (keyRecord, *pledge.Enrollment, bool, error) {
+	b, err := a.v.get(a.ctx, keyKey(kid))
 	if err != nil || b == nil {
-		return keyRecord{}, false, err
+		return keyRecord{}, nil, false, err
 	}
-	rec, err = decodeKeyRecord(b)
-	return rec, err == nil, err
+	rec, err := decodeKeyRecord(b)
+	if err != nil {
+		return keyRecord{}, nil, false, err
+	}
+	st, err := a.parsed.statement(rec.Index, rec.Payload)
+	if err != nil {
+		return keyRecord{}, nil, false, err
+	}
+	e, ok := st.(*pledge.Enrollment)
+	if !ok {
+		return keyRecord{}, nil, false, fmt.Errorf("ledger: the key record of %s holds a %s", kid, st.StatementType())
+	}
+	return rec, e, true, nil
 }
 
-func acceptPledge(ctx context.Context, v rowView, policy *verify.Policy, s *pledge.Verified, p *pledge.Pledge, index uint64, loggedAt time.Time, rows []store.Row) (meta, []store.Row, error) {
-	m := meta{Type: 'p'}
-	signedAt, err := p.SignedAtTime()
-	if err != nil {
-		return m, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+func (a *acceptance) pledge(p *pledge.Pledge) error {
+	a.meta.Type = 'p'
+	if err := a.policy.CheckSigningTime(p, a.loggedAt); err != nil {
+		return fmt.Errorf("%w: pledge %w", ErrInvalid, err)
 	}
-	if err := policy.CheckSigningTime(signedAt, loggedAt); err != nil {
-		return m, nil, fmt.Errorf("%w: pledge %w", ErrInvalid, err)
-	}
-	// The first signature is the signer's own; any other is a witness, who
-	// must be a registrar so that a bundle can be checked with the policy
-	// alone.
-	first := s.Signers[0]
+	// The first signature is the signer's own; any other is a witness of
+	// the signing, who must be a registrar for the signer's agency so that
+	// a bundle can be checked with the policy alone.
+	first := a.s.Signers[0]
 	if first.Chain == nil {
 		kid := first.Key.KeyID()
-		rec, enrolled, err := keyState(ctx, v, kid)
-		if err != nil {
-			return m, nil, err
-		}
+		rec, e, enrolled, err := a.key(kid)
 		switch {
+		case err != nil:
+			return err
 		case !enrolled:
-			return m, nil, fmt.Errorf("%w: key %s is not enrolled in this log", ErrForbidden, kid)
+			return fmt.Errorf("%w: key %s is not enrolled in this log", ErrForbidden, kid)
 		case rec.Revoked:
-			return m, nil, fmt.Errorf("%w: key %s was revoked at index %d", ErrForbidden, kid, rec.RevokedAt)
-		case rec.Scheme != p.Signer.Scheme || rec.ID != p.Signer.ID:
-			return m, nil, fmt.Errorf("%w: key %s is enrolled for %s %s, not for the signer %s %s", ErrForbidden, kid, rec.Scheme, rec.ID, p.Signer.Scheme, p.Signer.ID)
-		case !rec.covers(signedAt):
-			return m, nil, fmt.Errorf("%w: key %s is enrolled (index %d) for a period that does not cover signed_at %s", ErrForbidden, kid, rec.Index, p.SignedAt)
+			return fmt.Errorf("%w: key %s was revoked at index %d", ErrForbidden, kid, rec.RevokedAt)
 		}
-		m.HasEnroll, m.Enrollment = true, rec.Index
+		if err := verify.CheckKeyBinding(p, kid, verify.Binding{Enrollment: e, Index: rec.Index}, a.index, a.loggedAt); err != nil {
+			return refusal(err)
+		}
+		a.meta.HasEnroll, a.meta.Enrollment = true, rec.Index
 	}
-	if _, err := requireRegistrars(policy, &pledge.Verified{JWS: s.JWS, Signers: s.Signers[1:]}, "", "a countersignature"); err != nil {
-		return m, nil, err
+	regs, err := a.policy.CheckRegistrars(a.s.Signers[1:], "", p.Signer.Agency.Code, a.loggedAt)
+	if err != nil {
+		return refusal(fmt.Errorf("the countersignature: %w", err))
+	}
+	if err := a.registrarsUsed(regs); err != nil {
+		return err
+	}
+	if err := a.bindTemplate(p); err != nil {
+		return err
 	}
 	latest := latestKey(p.Signer.Scheme, p.Signer.ID, p.Template.ID, p.Election)
-	prev, hasPrev, err := lookupIndex(ctx, v, latest)
+	b, err := a.v.get(a.ctx, latest)
 	if err != nil {
-		return m, nil, err
+		return err
 	}
-	switch {
-	case hasPrev && p.Supersedes == nil:
-		return m, nil, &ConflictError{Index: prev, Reason: fmt.Sprintf("%s %s already pledged for template %s and %s at index %d; a correction must say \"supersedes\": %d", p.Signer.Scheme, p.Signer.ID, p.Template.ID, p.Election, prev, prev)}
-	case hasPrev && *p.Supersedes != prev:
-		return m, nil, &ConflictError{Index: prev, Reason: fmt.Sprintf("supersedes %d, but the signer's latest pledge for template %s and %s is at index %d", *p.Supersedes, p.Template.ID, p.Election, prev)}
-	case !hasPrev && p.Supersedes != nil:
-		return m, nil, fmt.Errorf("%w: supersedes %d, but %s %s has no earlier pledge for template %s and %s", ErrInvalid, *p.Supersedes, p.Signer.Scheme, p.Signer.ID, p.Template.ID, p.Election)
+	next := latestRecord{Index: a.index}
+	if b != nil {
+		prev, err := decodeLatest(b)
+		if err != nil {
+			return err
+		}
+		switch {
+		case p.Supersedes == nil:
+			return &ConflictError{Index: prev.Index, Reason: fmt.Sprintf("%s %s already pledged for template %s and %q at index %d; a correction must say \"supersedes\": %d", p.Signer.Scheme, p.Signer.ID, p.Template.ID, p.Election, prev.Index, prev.Index)}
+		case *p.Supersedes != prev.Index:
+			return &ConflictError{Index: prev.Index, Reason: fmt.Sprintf("supersedes %d, but the signer's latest pledge for template %s and %q is at index %d", *p.Supersedes, p.Template.ID, p.Election, prev.Index)}
+		case int(prev.Corrections) >= a.policy.MaxCorrections:
+			return &ConflictError{Index: prev.Index, Reason: fmt.Sprintf("%s %s has corrected the pledge for template %s and %q %d times already, the most the policy allows (max_corrections)", p.Signer.Scheme, p.Signer.ID, p.Template.ID, p.Election, prev.Corrections)}
+		}
+		next.Corrections = prev.Corrections + 1
+	} else if p.Supersedes != nil {
+		return fmt.Errorf("%w: supersedes %d, but %s %s has no earlier pledge for template %s and %q", ErrInvalid, *p.Supersedes, p.Signer.Scheme, p.Signer.ID, p.Template.ID, p.Election)
 	}
-	rows = append(rows,
-		store.Row{Key: latest, Value: indexValue(index)},
-		store.Row{Key: personKey(p.Signer.Scheme, p.Signer.ID, index), Value: []byte{m.Type}},
-		store.Row{Key: personDateKey(p.Signer.Scheme, p.Signer.ID, p.Date, index)},
-		store.Row{Key: dateKey(p.Date, index)},
-	)
-	return m, rows, nil
+	a.add(latest, next.encode())
+	a.add(personKey(p.Signer.Scheme, p.Signer.ID, a.index), []byte{a.meta.Type})
+	a.add(personDateKey(p.Signer.Scheme, p.Signer.ID, p.Date, a.index), nil)
+	a.add(dateKey(p.Date, a.index), nil)
+	return nil
 }
 
-func acceptEnrollment(ctx context.Context, v rowView, policy *verify.Policy, s *pledge.Verified, e *pledge.Enrollment, index uint64, rows []store.Row) (meta, []store.Row, error) {
-	m := meta{Type: 'e'}
-	kid := e.JWK.KeyID()
-	if n, err := requireRegistrars(policy, s, kid, "the enrollment"); err != nil {
-		return m, nil, err
-	} else if n == 0 {
-		return m, nil, fmt.Errorf("%w: the enrollment has no registrar signature", ErrForbidden)
-	}
-	rec, enrolled, err := keyState(ctx, v, kid)
+// bindTemplate finds the template the pledge names and applies the
+// template rules.
+func (a *acceptance) bindTemplate(p *pledge.Pledge) error {
+	b, err := a.v.get(a.ctx, templateKey(p.Template.ID))
 	if err != nil {
-		return m, nil, err
+		return err
+	}
+	if b == nil {
+		return fmt.Errorf("%w: template %s is not published in this log: a registrar publishes it first", ErrForbidden, p.Template.ID)
+	}
+	ti, payload, err := decodeTemplateRecord(b)
+	if err != nil {
+		return err
+	}
+	st, err := a.parsed.statement(ti, payload)
+	if err != nil {
+		return err
+	}
+	t, ok := st.(*pledge.Template)
+	if !ok {
+		return fmt.Errorf("ledger: the template row of %s holds a %s", p.Template.ID, st.StatementType())
+	}
+	if err := verify.CheckTemplateBinding(p, verify.TemplateBinding{Template: t, Index: ti}, a.index); err != nil {
+		return refusal(err)
+	}
+	a.meta.HasTemplate, a.meta.Template = true, ti
+	return nil
+}
+
+func (a *acceptance) enrollment(e *pledge.Enrollment) error {
+	a.meta.Type = 'e'
+	kid := e.JWK.KeyID()
+	regs, err := a.policy.CheckEnrollment(e, a.s.Signers, a.loggedAt)
+	if err != nil {
+		return refusal(err)
+	}
+	rec, prev, enrolled, err := a.key(kid)
+	if err != nil {
+		return err
 	}
 	if rec.Revoked {
-		return m, nil, fmt.Errorf("%w: key %s was revoked at index %d and cannot be enrolled again: make a new key", ErrForbidden, kid, rec.RevokedAt)
+		return fmt.Errorf("%w: key %s was revoked at index %d and cannot be enrolled again: make a new key", ErrForbidden, kid, rec.RevokedAt)
 	}
-	if enrolled && (rec.Scheme != e.Subject.Scheme || rec.ID != e.Subject.ID) {
-		return m, nil, &ConflictError{Index: rec.Index, Reason: fmt.Sprintf("key %s is already enrolled for %s %s at index %d: one key belongs to one person", kid, rec.Scheme, rec.ID, rec.Index)}
+	if enrolled && (prev.Subject.Scheme != e.Subject.Scheme || prev.Subject.ID != e.Subject.ID) {
+		return &ConflictError{Index: rec.Index, Reason: fmt.Sprintf("key %s is already enrolled for %s %s at index %d: one key belongs to one person", kid, prev.Subject.Scheme, prev.Subject.ID, rec.Index)}
 	}
-	from, err := e.ValidFromTime()
-	if err != nil {
-		return m, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	if err := a.registrarsUsed(regs); err != nil {
+		return err
 	}
-	until, _, err := e.ValidUntilTime()
-	if err != nil {
-		return m, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-	jwk, err := e.JWK.MarshalJSON()
-	if err != nil {
-		return m, nil, err
-	}
-	nr := keyRecord{Index: index, ValidFrom: from, ValidUntil: until, Scheme: e.Subject.Scheme, ID: e.Subject.ID, JWK: jwk}
-	rows = append(rows,
-		store.Row{Key: keyKey(kid), Value: nr.encode()},
-		store.Row{Key: personKey(e.Subject.Scheme, e.Subject.ID, index), Value: []byte{m.Type}},
-	)
-	return m, rows, nil
+	a.add(keyKey(kid), keyRecord{Index: a.index, Payload: a.s.Payload}.encode())
+	a.add(personKey(e.Subject.Scheme, e.Subject.ID, a.index), []byte{a.meta.Type})
+	return nil
 }
 
-func acceptRevocation(ctx context.Context, v rowView, policy *verify.Policy, s *pledge.Verified, r *pledge.Revocation, index uint64, rows []store.Row) (meta, []store.Row, error) {
-	m := meta{Type: 'r'}
-	if _, err := requireRegistrars(policy, s, "", "the revocation"); err != nil {
-		return m, nil, err
-	}
-	rec, enrolled, err := keyState(ctx, v, r.KID)
+func (a *acceptance) revocation(r *pledge.Revocation) error {
+	a.meta.Type = 'r'
+	rec, e, enrolled, err := a.key(r.KID)
 	if err != nil {
-		return m, nil, err
+		return err
 	}
 	if !enrolled {
-		return m, nil, fmt.Errorf("%w: key %s is not enrolled in this log, so it cannot be revoked", ErrInvalid, r.KID)
+		// The registrars must still be the policy's, so that a stranger
+		// learns nothing from the answer.
+		if _, err := a.policy.CheckRegistrars(a.s.Signers, "", "", a.loggedAt); err != nil {
+			return refusal(err)
+		}
+		return fmt.Errorf("%w: key %s is not enrolled in this log, so it cannot be revoked", ErrInvalid, r.KID)
+	}
+	regs, err := a.policy.CheckRevocation(a.s.Signers, &e.Subject, a.loggedAt)
+	if err != nil {
+		return refusal(err)
 	}
 	if rec.Revoked {
-		return m, nil, &ConflictError{Index: rec.RevokedAt, Reason: fmt.Sprintf("key %s is already revoked at index %d", r.KID, rec.RevokedAt)}
+		return &ConflictError{Index: rec.RevokedAt, Reason: fmt.Sprintf("key %s is already revoked at index %d", r.KID, rec.RevokedAt)}
 	}
-	rec.Revoked, rec.RevokedAt = true, index
-	rows = append(rows,
-		store.Row{Key: keyKey(r.KID), Value: rec.encode()},
-		store.Row{Key: personKey(rec.Scheme, rec.ID, index), Value: []byte{m.Type}},
-	)
-	return m, rows, nil
+	if err := a.registrarsUsed(regs); err != nil {
+		return err
+	}
+	// The revoked key's enrollment goes in the bundle: it shows whose key
+	// it was, and so that the registrar acted for that person's agency.
+	a.meta.HasEnroll, a.meta.Enrollment = true, rec.Index
+	rec.Revoked, rec.RevokedAt = true, a.index
+	a.add(keyKey(r.KID), rec.encode())
+	a.add(personKey(e.Subject.Scheme, e.Subject.ID, a.index), []byte{a.meta.Type})
+	return nil
 }
 
-func acceptTemplate(ctx context.Context, v rowView, policy *verify.Policy, s *pledge.Verified, t *pledge.Template, index uint64, rows []store.Row) (meta, []store.Row, error) {
-	m := meta{Type: 't'}
-	if _, err := requireRegistrars(policy, s, "", "the template"); err != nil {
-		return m, nil, err
+func (a *acceptance) template(t *pledge.Template) error {
+	a.meta.Type = 't'
+	regs, err := a.policy.CheckTemplate(t, a.s.Signers, a.loggedAt)
+	if err != nil {
+		return refusal(err)
 	}
 	key := templateKey(t.ID)
-	if prev, ok, err := lookupIndex(ctx, v, key); err != nil {
-		return m, nil, err
-	} else if ok {
-		return m, nil, &ConflictError{Index: prev, Reason: fmt.Sprintf("template %s is already published at index %d", t.ID, prev)}
+	if b, err := a.v.get(a.ctx, key); err != nil {
+		return err
+	} else if b != nil {
+		prev, _, err := decodeTemplateRecord(b)
+		if err != nil {
+			return err
+		}
+		return &ConflictError{Index: prev, Reason: fmt.Sprintf("template %s is already published at index %d: a new wording is a new id", t.ID, prev)}
 	}
-	return m, append(rows, store.Row{Key: key, Value: indexValue(index)}), nil
+	if err := a.registrarsUsed(regs); err != nil {
+		return err
+	}
+	a.add(key, encodeTemplateRecord(a.index, a.s.Payload))
+	return nil
 }

@@ -67,6 +67,9 @@ func Audit(ctx context.Context, dir string, policy *verify.Policy, opts AuditOpt
 		return nil, fmt.Errorf("ledger: audit: opening %s: %w", dir, err)
 	}
 	defer st.Close()
+	if err := registrarsKept(ctx, st, policy); err != nil {
+		return nil, err
+	}
 	sum, err := audit(ctx, st, policy, opts)
 	return sum, interrupted(ctx, err)
 }
@@ -85,6 +88,7 @@ type auditor struct {
 	st     store.Reader // the local log; nil when auditing through tiles
 	src    TileSource   // the served log; nil when auditing locally
 	policy *verify.Policy
+	rules  *rules
 	opts   AuditOptions
 	rng    *compact.Range
 	rows   [maxLevels][]byte // the row being rebuilt at each level
@@ -129,7 +133,7 @@ func newAuditor(policy *verify.Policy, opts AuditOptions) *auditor {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	return &auditor{policy: policy, opts: opts, rng: rangeFactory.NewEmptyRange(0), replay: map[string][]byte{}, summary: AuditSummary{Types: map[string]int{}}}
+	return &auditor{policy: policy, rules: &rules{policy: policy}, opts: opts, rng: rangeFactory.NewEmptyRange(0), replay: map[string][]byte{}, summary: AuditSummary{Types: map[string]int{}}}
 }
 
 // TileSource is a log as C2SP tlog-tiles serves it; an HTTP client of a
@@ -416,7 +420,7 @@ func (a *auditor) verifyChunk(start uint64, entries [][]byte) ([]parsedEntry, []
 		}
 	}
 	out := make([]verifiedEntry, len(entries))
-	opts := pledge.VerifyOptions{Keys: auditKeys{a}, Algorithms: a.policy.Algorithms, Roots: a.policy.RootPool()}
+	opts := a.policy.VerifyOptions(auditKeys{a})
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range a.opts.Workers {
@@ -441,13 +445,13 @@ func (a *auditor) verifyChunk(start uint64, entries [][]byte) ([]parsedEntry, []
 type auditKeys struct{ a *auditor }
 
 func (k auditKeys) ResolveKey(kid string) (*pledge.PublicKey, error) {
-	if p, ok := k.a.policy.RegistrarKeys().Lookup(kid); ok {
-		return p, nil
+	if r, ok := k.a.policy.Registrar(kid); ok {
+		return r.JWK, nil
 	}
 	if p, ok := k.a.keys.Load(kid); ok {
 		return p.(*pledge.PublicKey), nil
 	}
-	return nil, fmt.Errorf("key %s: %w", kid, pledge.ErrUnknownKey)
+	return nil, fmt.Errorf("key %s is neither enrolled earlier in the log nor a registrar's in the trust policy (a policy must keep every registrar the log used): %w", kid, pledge.ErrUnknownKey)
 }
 
 // get implements rowView as of the entry being replayed: mutable rows from
@@ -474,7 +478,7 @@ func (a *auditor) get(ctx context.Context, key []byte) ([]byte, error) {
 }
 
 func (a *auditor) replayEntry(ctx context.Context, index uint64, e verify.Entry, v *pledge.Verified) error {
-	out, err := accept(ctx, a, a.policy, e.JWS, v, index, e.LoggedAt)
+	out, err := a.rules.accept(ctx, a, v, index, e.LoggedAt)
 	if err != nil {
 		return &AuditError{Index: index, Reason: fmt.Sprintf("the log's rules refuse this entry in its place: %v", err)}
 	}
@@ -506,7 +510,7 @@ func (a *auditor) replayEntry(ctx context.Context, index uint64, e verify.Entry,
 // revocations, templates) against the replay, both ways.
 func (a *auditor) compareMutableRows(ctx context.Context) error {
 	size := a.rng.End()
-	for _, kind := range []byte{rowLatest, rowKey, rowTemplate} {
+	for _, kind := range []byte{rowLatest, rowKey, rowTemplate, rowRegistrar} {
 		seen := 0
 		err := a.st.Scan(ctx, []byte{kind}, func(k, v []byte) error {
 			want, ok := a.replay[string(k)]

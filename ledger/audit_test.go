@@ -117,7 +117,7 @@ func TestProofsAgainstCheckpoints(t *testing.T) {
 func TestAuditAgreesAndRefusesHeldLog(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.MaxBatch = 16 })
 	fill(t, e, 120, 2)
-	e.append(e.sign(&pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: e.Text, SHA256: pledge.TextHash(e.Text)}, e.Registrar))
+	e.publish("Pilkada 2024")
 	revoked := person(9000)
 	k, _ := e.enroll(revoked)
 	e.append(e.sign(&pledge.Revocation{Type: pledge.TypeRevocation, KID: k.KeyID(), Reason: "keluar"}, e.Registrar))
@@ -132,7 +132,7 @@ func TestAuditAgreesAndRefusesHeldLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Size != size || last != size || sum.Checkpoints < 2 || sum.Types["pledge"] != 120 || sum.Types["revocation"] != 1 {
+	if sum.Size != size || last != size || sum.Checkpoints < 2 || sum.Types["pledge"] != 120 || sum.Types["revocation"] != 1 || sum.Types["template"] != 2 {
 		t.Fatalf("summary %+v, progress %d", sum, last)
 	}
 	// Stopped by its user (Ctrl-C) midway, an audit says so and accuses

@@ -19,6 +19,9 @@ var (
 	ErrForbidden = errors.New("ledger: not authorized")
 	// ErrClosed: the log is closed or closing.
 	ErrClosed = errors.New("ledger: log is closed")
+	// ErrPolicy: Open or Audit was given a trust policy that cannot be the
+	// log's: it lacks a registrar whose statements the log holds.
+	ErrPolicy = errors.New("ledger: the trust policy does not fit this log")
 	// ErrLocked: Open or Audit found the log held by another process (a
 	// running server): use its HTTP API instead.
 	ErrLocked = errors.New("ledger: the log is in use by another process")

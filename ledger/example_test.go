@@ -25,7 +25,7 @@ func Example() {
 	skey, vkey, _ := note.GenerateKey(rand.Reader, "example.go.id/pakta")
 	signer, _ := note.NewSigner(skey)
 	registrar, _ := pledge.GenerateKey(pledge.EdDSA, rand.Reader)
-	policy, err := verify.NewPolicy("example.go.id/pakta", vkey, []*pledge.PublicKey{registrar.Public()})
+	policy, err := verify.NewPolicy("example.go.id/pakta", vkey, []*verify.Registrar{verify.NationalRegistrar("BKPSDM Kabupaten Mamuju", registrar.Public())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -45,10 +45,20 @@ func Example() {
 		log.Fatal(err)
 	}
 
+	// The registrar publishes the official wording first.
 	text := "Saya menjaga netralitas ..."
-	jws, _ := pledge.Sign(&pledge.Pledge{Type: pledge.TypePledge, ID: "01HF8Z6W3K9Q2V7N4M5P0R1S2T", Signer: person,
-		Template: pledge.TemplateRef{ID: "netralitas-2024", SHA256: pledge.TextHash(text)}, Text: text,
-		Election: "Pemilu 2024", Place: "Mamuju", Date: now.Format("2006-01-02"), SignedAt: now.Format(time.RFC3339)}, employee)
+	tmpl := &pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2029", Lang: "id", Election: "Pemilu 2029",
+		Agencies: []string{"7601"}, Text: text, SHA256: pledge.TextHash(text)}
+	published, _ := pledge.Sign(tmpl, registrar)
+	if _, err := l.Append(ctx, published); err != nil {
+		log.Fatal(err)
+	}
+
+	p, err := pledge.NewPledge(person, tmpl, "Mamuju", now, rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	jws, _ := pledge.Sign(p, employee)
 	res, err := l.Append(ctx, jws)
 	if err != nil {
 		log.Fatal(err)
@@ -57,5 +67,5 @@ func Example() {
 	b, _ := l.Bundle(ctx, res.Index)
 	report := verify.Verify(b, policy, &verify.Claim{Scheme: "nip", ID: person.ID, Date: now.Format("2006-01-02")})
 	fmt.Println("index", res.Index, "verdict", report.Verdict)
-	// Output: index 1 verdict pass
+	// Output: index 2 verdict pass
 }

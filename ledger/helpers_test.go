@@ -42,6 +42,9 @@ type env struct {
 	clock *clock
 	cfg   Config
 	log   *Log
+
+	mu        sync.Mutex
+	published map[string]bool // elections whose template is logged
 }
 
 // seedPrefix makes the ledger tests' deterministic keys. It is not
@@ -58,7 +61,7 @@ func seedKey(t testing.TB, name string) *pledge.PrivateKey {
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
 	f := logtest.New(t, testOrigin, seedPrefix)
-	e := &env{Fixture: f, t: t, dir: t.TempDir(), clock: &clock{now: logtest.Morning}}
+	e := &env{Fixture: f, t: t, dir: t.TempDir(), clock: &clock{now: logtest.Morning}, published: map[string]bool{}}
 	e.cfg = Config{Signer: f.Signer, Policy: f.Policy, Clock: e.clock.Now}
 	if mod != nil {
 		mod(&e.cfg)
@@ -114,8 +117,24 @@ func (e *env) enroll(subject pledge.Person) (*pledge.PrivateKey, uint64) {
 	return key, res.Index
 }
 
+// pledgeStatement is signer's pledge for election, whose template it
+// publishes first if no test step has yet.
 func (e *env) pledgeStatement(signer pledge.Person, election string) *pledge.Pledge {
+	e.t.Helper()
+	e.publish(election)
 	return e.PledgeStatement(signer, election)
+}
+
+// publish logs the fixture's template for election, once.
+func (e *env) publish(election string) {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.published[election] {
+		return
+	}
+	e.append(e.Template(election))
+	e.published[election] = true
 }
 
 func (e *env) sign(st pledge.Statement, key *pledge.PrivateKey) []byte {

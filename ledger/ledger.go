@@ -80,6 +80,7 @@ type Log struct {
 	st     store.Store
 	log    *slog.Logger
 	nodes  *nodes
+	rules  *rules
 	keys   sync.Map // kid → *pledge.PublicKey, for enrolled keys (immutable)
 	nkeys  atomic.Int64
 
@@ -176,6 +177,7 @@ func open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 		st:      st,
 		log:     cfg.Logger,
 		nodes:   newNodes(st, cfg.CacheRows),
+		rules:   &rules{policy: cfg.Policy},
 		queue:   make(chan *request, cfg.MaxPending),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -188,6 +190,9 @@ func open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 		return nil, err
 	}
 	if err := l.tree.loadEdges(ctx, st); err != nil {
+		return nil, err
+	}
+	if err := registrarsKept(ctx, st, cfg.Policy); err != nil {
 		return nil, err
 	}
 	if err := l.recoverCheckpoint(ctx); err != nil {
@@ -240,6 +245,23 @@ func (l *Log) recoverCheckpoint(ctx context.Context) error {
 		l.log.Warn("the last batch was committed but not checkpointed (the process stopped in between): signing now", "checkpoint", cpSize, "size", size)
 	}
 	return l.signCheckpoint(ctx, size, root)
+}
+
+// registrarsKept refuses a policy that lacks a registrar the log used: its
+// statements could no longer be verified, and its retirement is written
+// with "until", not by deletion.
+func registrarsKept(ctx context.Context, st store.Reader, policy *verify.Policy) error {
+	return st.Scan(ctx, []byte{rowRegistrar}, func(k, v []byte) error {
+		kid := string(k[1:])
+		if _, ok := policy.Registrar(kid); ok {
+			return nil
+		}
+		i, err := parseIndex(v)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: the trust policy lacks the registrar with key %s, which signed entry %d of this log: keep every registrar the log used in the policy, and retire one with \"until\"", ErrPolicy, kid, i)
+	})
 }
 
 // rootAt computes the root of the tree at an earlier size from stored nodes.
@@ -350,8 +372,8 @@ func (l *Log) cacheKey(k *pledge.PublicKey) {
 type resolver struct{ l *Log }
 
 func (r resolver) ResolveKey(kid string) (*pledge.PublicKey, error) {
-	if k, ok := r.l.cfg.Policy.RegistrarKeys().Lookup(kid); ok {
-		return k, nil
+	if reg, ok := r.l.cfg.Policy.Registrar(kid); ok {
+		return reg.JWK, nil
 	}
 	if k, ok := r.l.keys.Load(kid); ok {
 		return k.(*pledge.PublicKey), nil
@@ -367,18 +389,22 @@ func (r resolver) ResolveKey(kid string) (*pledge.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := pledge.ParsePublicKey(rec.JWK)
+	st, err := r.l.rules.parsed.statement(rec.Index, rec.Payload)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: stored key %s: %w", kid, err)
+		return nil, err
 	}
-	r.l.cacheKey(k)
-	return k, nil
+	e, ok := st.(*pledge.Enrollment)
+	if !ok {
+		return nil, fmt.Errorf("ledger: the key record of %s holds a %s", kid, st.StatementType())
+	}
+	r.l.cacheKey(e.JWK)
+	return e.JWK, nil
 }
 
 // verifyOptions is how the log checks signatures: the policy's algorithms
 // and roots, and keys from the policy or the log.
 func (l *Log) verifyOptions() pledge.VerifyOptions {
-	return pledge.VerifyOptions{Keys: resolver{l}, Algorithms: l.cfg.Policy.Algorithms, Roots: l.cfg.Policy.RootPool()}
+	return l.cfg.Policy.VerifyOptions(resolver{l})
 }
 
 // Append submits one JWS (compact or JSON serialization, exactly as it will
@@ -514,7 +540,7 @@ func (l *Log) process(batch []*request) {
 	accepted := make([]int, 0, len(batch))
 	for i, r := range batch {
 		index := from + uint64(len(b.Entries))
-		out, err := accept(ctx, ov, l.cfg.Policy, r.raw, r.v, index, now)
+		out, err := l.rules.accept(ctx, ov, r.v, index, now)
 		if err != nil {
 			results[i] = result{err: err}
 			continue

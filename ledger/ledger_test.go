@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/pakta-id/pakta/ledger/internal/logtest"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -33,6 +34,7 @@ func TestNewLogHasSignedEmptyCheckpoint(t *testing.T) {
 
 func TestAppendEnrollPledgeBundleVerifies(t *testing.T) {
 	e := newEnv(t, nil)
+	e.publish(logtest.Election)
 	p := person(1)
 	key, enrollIndex := e.enroll(p)
 	res := e.append(e.sign(e.pledgeStatement(p, "Pemilu 2024"), key))
@@ -151,7 +153,7 @@ func TestAcceptanceRules(t *testing.T) {
 	orphanSupersedes.Supersedes = supersedes(0)
 	stealKey := e.enrollment(bob, aliceKey, e.Registrar)
 	templateJWS := func(signer *pledge.PrivateKey) []byte {
-		return e.sign(&pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: e.Text, SHA256: pledge.TextHash(e.Text)}, signer)
+		return e.sign(e.TemplateStatement("Pilpres 2029"), signer)
 	}
 
 	tests := []struct {
@@ -163,7 +165,7 @@ func TestAcceptanceRules(t *testing.T) {
 	}{
 		{"pledge with an unenrolled key", e.sign(e.pledgeStatement(bob, "Pilkada 2024"), unenrolled), ErrForbidden, false, "neither enrolled"},
 		{"pledge with a revoked key", e.sign(e.pledgeStatement(revokedPerson, "Pemilu 2024"), revokedKey), ErrForbidden, false, "revoked at index"},
-		{"pledge with someone else's key", e.sign(e.pledgeStatement(bob, "Pilkada 2024"), aliceKey), ErrForbidden, false, "not for the signer"},
+		{"pledge with someone else's key", e.sign(e.pledgeStatement(bob, "Pilkada 2024"), aliceKey), ErrForbidden, false, "signer differs in id"},
 		{"pledge outside the key's validity", shortValidity, ErrForbidden, false, "does not cover"},
 		{"enrollment by a non-registrar", e.enrollment(person(14), unenrolled, stranger), ErrForbidden, false, "neither enrolled"},
 		{"enrollment countersigned by an enrolled non-registrar", e.enrollment(person(15), unenrolled, bobKey), ErrForbidden, false, "not a registrar"},
@@ -176,7 +178,7 @@ func TestAcceptanceRules(t *testing.T) {
 		{"supersedes with nothing before", e.sign(orphanSupersedes, bobKey), ErrInvalid, false, "no earlier pledge"},
 		{"enrolling a key that belongs to someone else", stealKey, nil, true, "one key belongs to one person"},
 		{"signed_at in the future", e.sign(withTime(e.pledgeStatement(bob, "Pilkada 2024"), "2023-11-27T09:10:00+08:00", "2023-11-27"), bobKey), ErrInvalid, false, "after the log recorded it"},
-		{"signed_at too old", e.sign(withTime(e.pledgeStatement(bob, "Pilkada 2024"), "2023-10-20T09:00:00+07:00", "2023-10-20"), bobKey), ErrInvalid, false, "more than 30 days"},
+		{"signed_at too old", e.sign(withTime(e.pledgeStatement(bob, "Pilkada 2024"), "2023-10-20T09:00:00+07:00", "2023-10-20"), bobKey), ErrInvalid, false, "more than 3 days"},
 		{"malformed JWS", []byte("not.a.jws"), ErrInvalid, false, "pledge:"},
 		{"oversized JWS", make([]byte, pledge.MaxJWSSize+1), pledge.ErrTooLarge, false, "over the"},
 	}
@@ -216,6 +218,13 @@ func TestAcceptanceRules(t *testing.T) {
 	}
 	// An accepted template, then a second one with the same id conflicts.
 	e.append(templateJWS(e.Registrar))
+	other := e.TemplateStatement("Pilpres 2029")
+	other.Text += "\nTambahan."
+	other.SHA256 = pledge.TextHash(other.Text)
+	var ce *ConflictError
+	if _, err := e.log.Append(ctx, e.sign(other, e.Registrar)); !errors.As(err, &ce) || !strings.Contains(err.Error(), "a new wording is a new id") {
+		t.Fatalf("second template with the same id: %v", err)
+	}
 }
 
 func TestOneBadEntryDoesNotFailItsBatch(t *testing.T) {
@@ -289,9 +298,10 @@ func TestCrashBetweenCommitAndCheckpoint(t *testing.T) {
 	})
 	p := person(400)
 	k, _ := e.enroll(p)
+	pl := e.sign(e.pledgeStatement(p, "Pemilu 2024"), k)
 	_, sizeBefore := e.log.Checkpoint()
 	crash = true
-	if _, err := e.log.Append(context.Background(), e.sign(e.pledgeStatement(p, "Pemilu 2024"), k)); err == nil {
+	if _, err := e.log.Append(context.Background(), pl); err == nil {
 		t.Fatal("append survived the injected crash")
 	}
 	// The sequencer stopped: nothing more is accepted.
@@ -349,7 +359,7 @@ func TestConcurrentAppends(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if _, size := e.log.Checkpoint(); len(seen) != workers*each || size != uint64(2*workers*each) {
+	if _, size := e.log.Checkpoint(); len(seen) != workers*each || size != uint64(2*workers*each+1) { // and the template
 		t.Fatalf("%d distinct indexes, tree size %d", len(seen), size)
 	}
 }
@@ -377,6 +387,7 @@ func TestHealthAndClosed(t *testing.T) {
 	}
 	p := person(300)
 	e.enroll(p)
+	e.publish(logtest.Election)
 	if err := e.log.Health(ctx); err != nil {
 		t.Fatalf("log with an entry: %v", err)
 	}
@@ -385,7 +396,7 @@ func TestHealthAndClosed(t *testing.T) {
 	for _, n := range s.BatchSizes {
 		sum += n
 	}
-	if sum != s.Batches || s.BatchSizes[0] != 1 {
+	if sum != s.Batches || s.BatchSizes[0] != 2 {
 		t.Fatalf("batch sizes %v for %d batches", s.BatchSizes, s.Batches)
 	}
 	e.log.Close()

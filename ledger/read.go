@@ -62,9 +62,23 @@ func (l *Log) proofText(ctx context.Context, index uint64, cp *signedTree) (stri
 	return string(p.Marshal()), nil
 }
 
+// entryProof is entry index with its proof under cp.
+func (l *Log) entryProof(ctx context.Context, index uint64, cp *signedTree) (*verify.EntryProof, error) {
+	e, err := l.st.Entry(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	p, err := l.proofText(ctx, index, cp)
+	if err != nil {
+		return nil, err
+	}
+	return &verify.EntryProof{Entry: e, Proof: p}, nil
+}
+
 // Bundle builds the offline evidence for entry index against the latest
-// checkpoint: the entry, its inclusion proof and, for a pledge signed with
-// an enrolled key, the enrollment and its proof under the same checkpoint.
+// checkpoint: the entry, its inclusion proof and, under the same
+// checkpoint, the enrollment that bound a pledge's key (or a revoked key's)
+// and a pledge's template.
 func (l *Log) Bundle(ctx context.Context, index uint64) (*verify.Bundle, error) {
 	cp := l.latest.Load()
 	if index >= cp.size {
@@ -88,15 +102,14 @@ func (l *Log) Bundle(ctx context.Context, index uint64) (*verify.Bundle, error) 
 		return nil, err
 	}
 	if m.HasEnroll {
-		e, err := l.st.Entry(ctx, m.Enrollment)
-		if err != nil {
+		if b.Key.Enrollment, err = l.entryProof(ctx, m.Enrollment, cp); err != nil {
 			return nil, fmt.Errorf("ledger: enrollment %d of entry %d: %w", m.Enrollment, index, err)
 		}
-		ep, err := l.proofText(ctx, m.Enrollment, cp)
-		if err != nil {
-			return nil, err
+	}
+	if m.HasTemplate {
+		if b.Template, err = l.entryProof(ctx, m.Template, cp); err != nil {
+			return nil, fmt.Errorf("ledger: template %d of entry %d: %w", m.Template, index, err)
 		}
-		b.Key.Enrollment = &verify.EntryProof{Entry: e, Proof: ep}
 	}
 	return b, nil
 }

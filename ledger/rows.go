@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/pakta-id/pakta/ledger/internal/store"
 )
@@ -24,9 +23,14 @@ import (
 //
 // Mutable rows, the log's current view, overwritten as the log grows:
 //
-//	'l' person template election → index    the signer's latest pledge
+//	'l' person template election → index, corrections  the signer's latest pledge
 //	'k' kid                      → keyRecord the key's latest enrollment, revocation
-//	'T' template id              → index
+//
+// Write-once rows of the current view (set by the first entry that needs
+// them, never changed after):
+//
+//	'T' template id              → index, payload  the published template
+//	'R' registrar kid            → index   the first entry the registrar signed
 const (
 	rowDedupPayload = 'p'
 	rowMeta         = 'm'
@@ -36,6 +40,7 @@ const (
 	rowLatest       = 'l'
 	rowKey          = 'k'
 	rowTemplate     = 'T'
+	rowRegistrar    = 'R'
 )
 
 func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
@@ -76,9 +81,10 @@ func latestKey(scheme, id, template, election string) []byte {
 	return appendLP(appendLP(personPrefix(rowLatest, scheme, id), template), election)
 }
 
-func keyKey(kid string) []byte     { return append([]byte{rowKey}, kid...) }
-func templateKey(id string) []byte { return appendLP([]byte{rowTemplate}, id) }
-func indexValue(i uint64) []byte   { return be64(i) }
+func keyKey(kid string) []byte       { return append([]byte{rowKey}, kid...) }
+func registrarKey(kid string) []byte { return append([]byte{rowRegistrar}, kid...) }
+func templateKey(id string) []byte   { return appendLP([]byte{rowTemplate}, id) }
+func indexValue(i uint64) []byte     { return be64(i) }
 func isImmutableRow(key []byte) bool {
 	return len(key) > 0 && (key[0] == rowDedupPayload || key[0] == rowMeta || key[0] == rowPerson || key[0] == rowPersonDate || key[0] == rowDate)
 }
@@ -91,43 +97,68 @@ func parseIndex(v []byte) (uint64, error) {
 }
 
 // meta is what the log remembers about an entry beyond its bytes: what it
-// is, and for a pledge which enrollment bound its key (the bundle's key
-// evidence), or none for a certificate-backed key.
+// is, and the other entries its bundle carries: the enrollment that bound a
+// pledge's key (none for a certificate-backed key) or the revoked key's, and
+// a pledge's template.
 type meta struct {
-	Type       byte // first letter of the statement type: p, e, r, t
-	Enrollment uint64
-	HasEnroll  bool
+	Type        byte // first letter of the statement type: p, e, r, t
+	Enrollment  uint64
+	HasEnroll   bool
+	Template    uint64
+	HasTemplate bool
 }
+
+const (
+	metaEnroll   = 1
+	metaTemplate = 2
+)
 
 func (m meta) encode() []byte {
 	b := []byte{m.Type, 0}
 	if m.HasEnroll {
-		b[1] = 1
+		b[1] |= metaEnroll
 		b = binary.BigEndian.AppendUint64(b, m.Enrollment)
+	}
+	if m.HasTemplate {
+		b[1] |= metaTemplate
+		b = binary.BigEndian.AppendUint64(b, m.Template)
 	}
 	return b
 }
 
 func decodeMeta(b []byte) (meta, error) {
-	switch {
-	case len(b) == 2 && b[1] == 0:
-		return meta{Type: b[0]}, nil
-	case len(b) == 10 && b[1] == 1:
-		return meta{Type: b[0], HasEnroll: true, Enrollment: binary.BigEndian.Uint64(b[2:])}, nil
+	bad := fmt.Errorf("ledger: meta row of %d bytes is malformed", len(b))
+	if len(b) < 2 || b[1]&^(metaEnroll|metaTemplate) != 0 {
+		return meta{}, bad
 	}
-	return meta{}, fmt.Errorf("ledger: meta row of %d bytes is malformed", len(b))
+	m := meta{Type: b[0], HasEnroll: b[1]&metaEnroll != 0, HasTemplate: b[1]&metaTemplate != 0}
+	rest := b[2:]
+	for _, f := range []struct {
+		has bool
+		v   *uint64
+	}{{m.HasEnroll, &m.Enrollment}, {m.HasTemplate, &m.Template}} {
+		if !f.has {
+			continue
+		}
+		if len(rest) < 8 {
+			return meta{}, bad
+		}
+		*f.v, rest = binary.BigEndian.Uint64(rest), rest[8:]
+	}
+	if len(rest) != 0 {
+		return meta{}, bad
+	}
+	return m, nil
 }
 
-// keyRecord is a key's latest enrollment (where it is in the log, whom it
-// binds, its validity window, the public JWK) and its revocation, if any.
+// keyRecord is a key's latest enrollment (where it is in the log and its
+// payload, the signed statement bytes, from which the rules read whom it
+// binds and when it is valid) and its revocation, if any.
 type keyRecord struct {
-	Index      uint64
-	Revoked    bool
-	RevokedAt  uint64
-	ValidFrom  time.Time
-	ValidUntil time.Time // zero: open-ended
-	Scheme, ID string
-	JWK        []byte
+	Index     uint64
+	Revoked   bool
+	RevokedAt uint64
+	Payload   []byte
 }
 
 func (r keyRecord) encode() []byte {
@@ -138,57 +169,51 @@ func (r keyRecord) encode() []byte {
 		b = append(b, 0)
 	}
 	b = binary.BigEndian.AppendUint64(b, r.RevokedAt)
-	b = binary.BigEndian.AppendUint64(b, uint64(r.ValidFrom.UnixNano()))
-	var until uint64
-	if !r.ValidUntil.IsZero() {
-		until = uint64(r.ValidUntil.UnixNano())
-	}
-	b = binary.BigEndian.AppendUint64(b, until)
-	b = appendLP(appendLP(b, r.Scheme), r.ID)
-	return append(b, r.JWK...)
+	return append(b, r.Payload...)
 }
 
 var errBadKeyRecord = errors.New("ledger: key record is malformed")
 
 func decodeKeyRecord(b []byte) (keyRecord, error) {
-	if len(b) < 33 || b[8] > 1 {
+	if len(b) < 18 || b[8] > 1 {
 		return keyRecord{}, errBadKeyRecord
 	}
-	r := keyRecord{
+	return keyRecord{
 		Index:     binary.BigEndian.Uint64(b),
 		Revoked:   b[8] == 1,
 		RevokedAt: binary.BigEndian.Uint64(b[9:]),
-		ValidFrom: time.Unix(0, int64(binary.BigEndian.Uint64(b[17:]))),
-	}
-	if u := binary.BigEndian.Uint64(b[25:]); u != 0 {
-		r.ValidUntil = time.Unix(0, int64(u))
-	}
-	rest := b[33:]
-	var ok bool
-	if r.Scheme, rest, ok = readLP(rest); !ok {
-		return keyRecord{}, errBadKeyRecord
-	}
-	if r.ID, rest, ok = readLP(rest); !ok {
-		return keyRecord{}, errBadKeyRecord
-	}
-	r.JWK = rest
-	return r, nil
+		Payload:   b[17:],
+	}, nil
 }
 
-func readLP(b []byte) (string, []byte, bool) {
-	if len(b) < 2 {
-		return "", nil, false
-	}
-	n := int(binary.BigEndian.Uint16(b))
-	if len(b) < 2+n {
-		return "", nil, false
-	}
-	return string(b[2 : 2+n]), b[2+n:], true
+// latestRecord is the signer's latest pledge under a template and election,
+// and how many corrections led to it.
+type latestRecord struct {
+	Index       uint64
+	Corrections uint32
 }
 
-// covers reports whether t is inside the key's validity window.
-func (r keyRecord) covers(t time.Time) bool {
-	return !t.Before(r.ValidFrom) && (r.ValidUntil.IsZero() || !t.After(r.ValidUntil))
+func (r latestRecord) encode() []byte {
+	return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, r.Index), r.Corrections)
+}
+
+func decodeLatest(b []byte) (latestRecord, error) {
+	if len(b) != 12 {
+		return latestRecord{}, fmt.Errorf("ledger: latest-pledge row of %d bytes, want 12", len(b))
+	}
+	return latestRecord{Index: binary.BigEndian.Uint64(b), Corrections: binary.BigEndian.Uint32(b[8:])}, nil
+}
+
+// templateRecord is where a template is logged and its payload.
+func encodeTemplateRecord(index uint64, payload []byte) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, index), payload...)
+}
+
+func decodeTemplateRecord(b []byte) (uint64, []byte, error) {
+	if len(b) < 9 {
+		return 0, nil, fmt.Errorf("ledger: template row of %d bytes is malformed", len(b))
+	}
+	return binary.BigEndian.Uint64(b), b[8:], nil
 }
 
 var _ = store.ErrNotFound

@@ -135,6 +135,10 @@ var (
 	// (21), not a month, so the same number is not a valid PNS NIP.
 	vHendra = pledge.Person{Scheme: pledge.SchemeNIP, ID: "199101012023212008", Name: "Hendra Gunawan", Agency: vAgencyMamuju, Employment: pledge.PPPK}
 	vLukas  = pledge.Person{Scheme: pledge.SchemeNIP, ID: "198406062008011009", Name: "Lukas Tandi", Agency: vAgencyMamuju, Employment: pledge.PNS}
+	vRudi   = pledge.Person{Scheme: pledge.SchemeNIP, ID: "198202022006041014", Name: "Rudi Hartono", Agency: vAgencyMamuju, Employment: pledge.PNS}
+	vSari   = pledge.Person{Scheme: pledge.SchemeNIP, ID: "199303032018012011", Name: "Sari Dewi", Agency: vAgencyMamuju, Employment: pledge.PNS}
+	vOki    = pledge.Person{Scheme: pledge.SchemeNIP, ID: "198505052010011012", Name: "Oki Saputra", Agency: vAgencyMamuju, Employment: pledge.PNS}
+	vNia    = pledge.Person{Scheme: pledge.SchemeNIP, ID: "199404042019032013", Name: "Nia Kurnia", Agency: pledge.Agency{Code: "7605", Name: "Pemerintah Kabupaten Majene"}, Employment: pledge.PNS}
 	vMaria  = pledge.Person{Scheme: pledge.SchemeNIP, ID: "198909092014032010", Name: "Maria Ulfa", Agency: vAgencyMamuju, Employment: pledge.PNS}
 )
 
@@ -155,6 +159,8 @@ type vectorGen struct {
 	x5cKey   *rsa.PrivateKey
 	x5cRoot  []byte          // PEM
 	random   map[string]bool // files whose bytes differ at every run
+
+	sariEnroll uint64 // a key valid until 10:00 WITA, enrolled in the real log
 }
 
 func (g *vectorGen) add(file string, b []byte) {
@@ -230,14 +236,34 @@ func (g *vectorGen) enrollment(subject pledge.Person, key *pledge.PrivateKey, fr
 	return jws
 }
 
+// The vectors' templates: one per election.
+const (
+	vElection        = "Pemilu 2024"
+	vTemplate        = "netralitas-2024"
+	vPilkada         = "Pilkada Serentak 2024"
+	vPilkadaTemplate = "netralitas-pilkada-2024"
+	// vDeadline is the templates' deadline: 12:00 WITA on 27 November
+	// (04:00 UTC), after the morning's pledges and before the evening's.
+	vDeadline = "2023-11-27T12:00:00+08:00"
+)
+
+func (g *vectorGen) template(id, election string) *pledge.Template {
+	return &pledge.Template{Type: pledge.TypeTemplate, ID: id, Lang: "id", Election: election,
+		Agencies: []string{vAgencyMamuju.Code, vAgencyJayapura.Code}, Text: g.text, SHA256: pledge.TextHash(g.text), Deadline: vDeadline}
+}
+
 func (g *vectorGen) pledgeOf(id string, signer pledge.Person, election, place, signedAt string) *pledge.Pledge {
 	tm, err := time.Parse(time.RFC3339, signedAt)
 	if err != nil {
 		g.t.Fatal(err)
 	}
+	tid := vTemplate
+	if election == vPilkada {
+		tid = vPilkadaTemplate
+	}
 	return &pledge.Pledge{
 		Type: pledge.TypePledge, ID: id, Signer: signer,
-		Template: pledge.TemplateRef{ID: "netralitas-2024", SHA256: pledge.TextHash(g.text)},
+		Template: pledge.TemplateRef{ID: tid, SHA256: pledge.TextHash(g.text)},
 		Text:     g.text, Election: election, Place: place,
 		Date: tm.Format(pledge.DateLayout), SignedAt: signedAt,
 	}
@@ -357,10 +383,16 @@ func buildVectors(t *testing.T) (map[string][]byte, *vectorManifest) {
 	g.signer = noteSigner(t, vectorsLogKey)
 	g.x5cMaterial()
 
-	// The verifiers' policy: 30 days of signing age, and RS256 left out of
-	// the algorithms (to have a policy-refused algorithm among the vectors).
+	// The verifiers' policy: 30 days of signing age, RS256 left out of the
+	// algorithms (to have a policy-refused algorithm among the vectors),
+	// and beside the national registrar a registrar for another agency
+	// only (Majene, 7605), to have an out-of-scope enrollment.
+	majene, _ := vectorKey(t, "majene-registrar")
 	vp := &verify.Policy{
-		Origin: vectorsOrigin, LogKey: vkeyOf(t, vectorsLogKey), Registrars: []*pledge.PublicKey{g.reg.Public()},
+		Origin: vectorsOrigin, LogKey: vkeyOf(t, vectorsLogKey), Registrars: []*verify.Registrar{
+			verify.NationalRegistrar("BKN Direktorat Kepegawaian", g.reg.Public()),
+			{Name: "BKPSDM Kabupaten Majene", Agencies: []string{"7605"}, JWK: majene.Public()},
+		},
 		Roots: string(g.x5cRoot), Algorithms: []string{pledge.EdDSA, pledge.ES256, pledge.PS256}, MaxSigningAgeDays: 30,
 	}
 	policyJSON, err := vp.Marshal()
@@ -426,7 +458,7 @@ func (g *vectorGen) realLog() {
 	rina, _ := vectorKey(t, "rina")
 	agus, _ := vectorKey(t, "agus")
 
-	tmpl := g.appendJWS("2023-11-27T01:00:00Z", logtest.Sign(t, &pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: g.text, SHA256: pledge.TextHash(g.text)}, g.reg))
+	tmpl := g.appendJWS("2023-11-27T01:00:00Z", logtest.Sign(t, g.template(vTemplate, vElection), g.reg))
 	andiEnroll := g.appendJWS("2023-11-27T01:00:01Z", g.enrollment(vAndi, andi, validFrom, validUntil))
 	sitiEnroll := g.appendJWS("2023-11-27T01:00:02Z", g.enrollment(vSiti, siti, validFrom, validUntil))
 	g.appendJWS("2023-11-27T01:00:03Z", g.enrollment(vYohanes, yohanes, "2023-11-01T00:00:00+09:00", "2024-12-31T23:59:59+09:00"))
@@ -449,7 +481,10 @@ func (g *vectorGen) realLog() {
 	if rs256, err = rs256.WithCertificates(g.x5cChain); err != nil {
 		t.Fatal(err)
 	}
-	rsPledge := g.appendJWS("2023-11-27T01:00:11Z", logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0R", vBudi, "Pilkada Serentak 2024", "Mamuju", "2023-11-27T08:40:00+08:00"), rs256))
+	pilkada := g.appendJWS("2023-11-27T01:00:11Z", logtest.Sign(t, g.template(vPilkadaTemplate, vPilkada), g.reg))
+	rsPledge := g.appendJWS("2023-11-27T01:00:12Z", logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0R", vBudi, vPilkada, "Mamuju", "2023-11-27T08:40:00+08:00"), rs256))
+	sari, _ := vectorKey(t, "sari")
+	g.sariEnroll = g.appendJWS("2023-11-27T01:00:13Z", g.enrollment(vSari, sari, validFrom, "2023-11-27T10:00:00+08:00"))
 	witPledge := g.appendJWS("2023-11-27T15:31:00Z", logtest.Sign(t, g.pledgeOf("01HG3A1B2C3D4E5F6G7H8J9K0S", vYohanes, "Pemilu 2024", "Jayapura", "2023-11-28T00:30:00+09:00"), yohanes))
 	_, size := g.log.Checkpoint()
 
@@ -457,16 +492,16 @@ func (g *vectorGen) realLog() {
 	// Valid bundles.
 	pb := g.bundle(andiPledge)
 	good := marshalBundle(t, pb)
-	g.vector("pledge-eddsa.pakta.json", good, nil, verify.Pass, "", real+": Andi's EdDSA pledge (index 6) with his enrollment (index 1) as key evidence, both under the latest checkpoint")
+	g.vector("pledge-eddsa.pakta.json", good, nil, verify.Pass, "", real+": Andi's EdDSA pledge (index 6) with his enrollment (index 1) as key evidence and the template (index 0), all under the latest checkpoint; logged before the template's deadline")
 	andiClaim := &verify.Claim{Scheme: "nip", ID: vAndi.ID, Date: "2023-11-27", Template: "netralitas-2024", Election: "Pemilu 2024"}
 	g.expect("pledge-eddsa-claim", "pledge-eddsa.pakta.json", andiClaim, verify.Pass, "", "pledge-eddsa with the claim that holds: his NIP, the pledge's date, template and election")
 	g.vector("enrollment.pakta.json", marshalBundle(t, g.bundle(andiEnroll)), nil, verify.Pass, "", real+": Andi's enrollment (registrar and proof-of-possession signatures), key {}")
 	g.vector("template.pakta.json", marshalBundle(t, g.bundle(tmpl)), nil, verify.Pass, "", real+": the registrar's template netralitas-2024 (index 0)")
-	g.vector("revocation.pakta.json", marshalBundle(t, g.bundle(revocation)), nil, verify.Pass, "", real+": the registrar revokes Agus's key (index 9)")
+	g.vector("revocation.pakta.json", marshalBundle(t, g.bundle(revocation)), nil, verify.Pass, "", real+": the registrar revokes Agus's key (index 9); the bundle carries Agus's enrollment (index 5), which shows whose key it was")
 	g.vector("pledge-countersigned.pakta.json", marshalBundle(t, g.bundle(sitiPledge)), nil, verify.Pass, "", real+": Siti's pledge, countersigned by the registrar (JWS JSON serialization)")
 	g.vector("pledge-before-revocation.pakta.json", marshalBundle(t, g.bundle(agusPledge)), nil, verify.Pass, "", real+": Agus's pledge (index 8), logged before his key was revoked (index 9): it stays valid")
 	g.vector("pledge-wit-midnight.pakta.json", marshalBundle(t, g.bundle(witPledge)), &verify.Claim{Scheme: "nip", ID: vYohanes.ID, Date: "2023-11-28"}, verify.Pass, "",
-		real+": Yohanes signs at 00:30 WIT on 28 November (15:30 UTC on the 27th); the claim uses the pledge's own date, 2023-11-28")
+		real+": Yohanes signs at 00:30 WIT on 28 November (15:30 UTC on the 27th); the claim uses the pledge's own date, 2023-11-28; logged after the template's deadline, so the report says late (and still passes: the log records facts, reports judge them)")
 	g.expect("claim-wit-utc-date", "pledge-wit-midnight.pakta.json", &verify.Claim{Scheme: "nip", ID: vYohanes.ID, Date: "2023-11-27"}, verify.CheckClaim, "it is dated 2023-11-28, not 2023-11-27",
 		"pledge-wit-midnight claimed for the UTC date: the claim date is the pledge's own date, not the UTC one")
 	g.vector("time-signed-too-early.pakta.json", marshalBundle(t, g.bundle(rinaPledge)), nil, verify.CheckTime, "more than 30 days before",
@@ -487,10 +522,13 @@ func (g *vectorGen) realLog() {
 	// [bundle]: the file itself.
 	g.vector("bundle-truncated.pakta.json", bytes.Clone(good[:len(good)/2]), nil, verify.CheckBundle, "unexpected end of file", "pledge-eddsa cut in half")
 	g.vector("bundle-trailing-garbage.pakta.json", append(bytes.Clone(good), []byte("\n{}")...), nil, verify.CheckBundle, "after top-level value", "pledge-eddsa followed by a second JSON value")
-	g.vector("bundle-unknown-member.pakta.json", replaceOnce(t, good, `{"v":1,`, `{"v":1,"signature":"trust me",`), nil, verify.CheckBundle, "signature", "an unknown top-level member \"signature\"")
-	g.vector("bundle-duplicate-member.pakta.json", replaceOnce(t, good, `{"v":1,`, `{"v":1,"v":1,`), nil, verify.CheckBundle, "duplicate", "member \"v\" twice")
-	g.vector("bundle-version-2.pakta.json", replaceOnce(t, good, `{"v":1,`, `{"v":2,`), nil, verify.CheckBundle, "unsupported version 2", "\"v\": 2")
-	g.vector("bundle-null-enrollment.pakta.json", replaceOnce(t, good, good[bytes.Index(good, []byte(`{"enrollment":`)):], `{"enrollment":null}}`), nil, verify.CheckBundle, "null is not allowed", "key.enrollment is null")
+	g.vector("bundle-unknown-member.pakta.json", replaceOnce(t, good, `{"v":2,`, `{"v":2,"signature":"trust me",`), nil, verify.CheckBundle, "signature", "an unknown top-level member \"signature\"")
+	g.vector("bundle-duplicate-member.pakta.json", replaceOnce(t, good, `{"v":2,`, `{"v":2,"v":2,`), nil, verify.CheckBundle, "duplicate", "member \"v\" twice")
+	g.vector("bundle-version-1.pakta.json", replaceOnce(t, good, `{"v":2,`, `{"v":1,`), nil, verify.CheckBundle, "unsupported version 1", "\"v\": 1, the format before templates travelled in bundles")
+	keyStart := bytes.Index(good, []byte(`{"enrollment":`))
+	keyEnd := bytes.Index(good, []byte(`,"template":`))
+	g.vector("bundle-null-enrollment.pakta.json", replaceOnce(t, good, good[keyStart:keyEnd], `{"enrollment":null}`), nil, verify.CheckBundle, "null is not allowed", "key.enrollment is null")
+	g.vector("bundle-null-template.pakta.json", replaceOnce(t, good, good[keyEnd:], `,"template":null}`), nil, verify.CheckBundle, "null is not allowed", "template is null")
 	g.vector("bundle-missing-key.pakta.json", slices.Concat(good[:bytes.Index(good, []byte(`,"key":`))], []byte("}")), nil, verify.CheckBundle, "key: missing", "no \"key\" member")
 	entry64 := base64.StdEncoding.EncodeToString(pb.Entry)
 	g.vector("bundle-bad-base64.pakta.json", replaceOnce(t, good, entry64, "!"+entry64[1:]), nil, verify.CheckBundle, "invalid base64", "the entry's first base64 character replaced by \"!\"")
@@ -510,7 +548,7 @@ func (g *vectorGen) realLog() {
 	cpBody, _ := splitCheckpoint(t, []byte(pb.Proof[cpStart:]))
 	unsigned := strings.ReplaceAll(pb.Proof[cpStart:], "\n", `\n`)
 	g.vector("bundle-checkpoint-unsigned.pakta.json", bytes.ReplaceAll(good, []byte(unsigned), []byte(strings.ReplaceAll(string(cpBody)+"\n", "\n", `\n`))), nil, verify.CheckBundle, "no signature lines",
-		"the checkpoint's signature line removed (in both proofs)")
+		"the checkpoint's signature line removed (in all three proofs)")
 	g.vector("bundle-not-json.pakta.json", []byte(pb.Proof), nil, "error", "not a JSON object", "the proof text alone, not a bundle: VerifyBytes returns ErrNotJSONObject and no report (pakta verify exits 2)")
 
 	// [checkpoint]
@@ -553,6 +591,10 @@ func (g *vectorGen) realLog() {
 	diff.Key.Enrollment = &verify.EntryProof{Entry: pb.Key.Enrollment.Entry, Proof: earlyProof}
 	g.vector("checkpoint-enrollment-other-checkpoint.pakta.json", marshalBundle(t, &diff), nil, verify.CheckCheckpoint, "different checkpoint",
 		fmt.Sprintf("the enrollment's proof is a valid proof under the log's earlier checkpoint of size %d, not the pledge's", earlySize))
+	diffT := cloneBundle(pb)
+	diffT.Template = &verify.EntryProof{Entry: pb.Template.Entry, Proof: g.proofAt(tmpl, earlySize, earlyCP)}
+	g.vector("checkpoint-template-other-checkpoint.pakta.json", marshalBundle(t, diffT), nil, verify.CheckCheckpoint, "the template is proved under a different checkpoint",
+		fmt.Sprintf("the template's proof is a valid proof under the log's earlier checkpoint of size %d, not the pledge's", earlySize))
 
 	// [inclusion]
 	g.vector("inclusion-lying-root.pakta.json", marshalBundle(t, withCheckpoint(pb, resign(flippedRoot.Marshal(), log))), nil, verify.CheckInclusion, "root",
@@ -582,6 +624,29 @@ func (g *vectorGen) realLog() {
 	badEnroll.Key.Enrollment = &verify.EntryProof{Entry: replaceOnce(t, andiEnrollEntry, "01:00:01.000Z", "01:00:01.001Z"), Proof: pb.Key.Enrollment.Proof}
 	g.vector("inclusion-enrollment-changed.pakta.json", marshalBundle(t, &badEnroll), nil, verify.CheckInclusion, "enrollment is not at index 1",
 		"the enrollment entry's logged_at one millisecond later")
+	badTemplate := cloneBundle(pb)
+	badTemplate.Template.Entry = replaceOnce(t, pb.Template.Entry, "01:00:00.000Z", "01:00:00.001Z")
+	g.vector("inclusion-template-changed.pakta.json", marshalBundle(t, badTemplate), nil, verify.CheckInclusion, "the template is not at index 0",
+		"the template entry's logged_at one millisecond later")
+
+	// [template]: the pledge is not bound to the official wording.
+	pilkadaBundle := g.bundle(pilkada)
+	swappedT := cloneBundle(pb)
+	swappedT.Template = &verify.EntryProof{Entry: pilkadaBundle.Entry, Proof: pilkadaBundle.Proof}
+	g.vector("template-swapped.pakta.json", marshalBundle(t, swappedT), nil, verify.CheckTemplate, "names template netralitas-2024, but the template at index 11 is netralitas-pilkada-2024",
+		"Andi's pledge with another template logged in the same log (netralitas-pilkada-2024, index 11, same checkpoint) as its template")
+	noT := cloneBundle(pb)
+	noT.Template = nil
+	g.vector("template-missing.pakta.json", marshalBundle(t, noT), nil, verify.CheckTemplate, "carries no template",
+		"Andi's pledge without its template: nothing shows the text is the official wording")
+	enrollAsT := cloneBundle(pb)
+	enrollAsT.Template = &verify.EntryProof{Entry: pb.Key.Enrollment.Entry, Proof: pb.Key.Enrollment.Proof}
+	g.vector("template-evidence-is-enrollment.pakta.json", marshalBundle(t, enrollAsT), nil, verify.CheckTemplate, "is an enrollment, not a template",
+		"Andi's pledge with his enrollment (index 1) given as its template")
+	enrollWithT := cloneBundle(g.bundle(andiEnroll))
+	enrollWithT.Template = &verify.EntryProof{Entry: pb.Template.Entry, Proof: pb.Template.Proof}
+	g.vector("template-on-enrollment.pakta.json", marshalBundle(t, enrollWithT), nil, verify.CheckTemplate, "only a pledge's bundle carries a template",
+		"Andi's enrollment bundle with a template attached")
 
 	// [signature]: evidence that names no valid key for the pledge.
 	swapped := *pb
@@ -589,7 +654,6 @@ func (g *vectorGen) realLog() {
 	if swapped.Key.Enrollment == nil {
 		t.Fatal("Siti's pledge has no enrollment")
 	}
-	_ = sitiEnroll
 	g.vector("signature-enrollment-swapped.pakta.json", marshalBundle(t, &swapped), nil, verify.CheckSignature, "neither the bundle's enrollment",
 		"Andi's pledge with Siti's enrollment (index 2, same checkpoint) as key evidence: Andi's key is then unknown, so the signature check fails before the key check")
 	missing := *pb
@@ -601,6 +665,7 @@ func (g *vectorGen) realLog() {
 	notEnroll.Key.Enrollment = &verify.EntryProof{Entry: tb.Entry, Proof: tb.Proof}
 	g.vector("signature-evidence-is-template.pakta.json", marshalBundle(t, &notEnroll), nil, verify.CheckSignature, "is a template, not an enrollment",
 		"Andi's pledge with the template entry (index 0) given as its enrollment")
+	_ = sitiEnroll
 }
 
 // proofAt is the tlog-proof of index under an earlier signed checkpoint.
@@ -670,6 +735,10 @@ func cloneBundle(b *verify.Bundle) *verify.Bundle {
 		ec := *e
 		c.Key.Enrollment = &ec
 	}
+	if e := b.Template; e != nil {
+		ec := *e
+		c.Template = &ec
+	}
 	return &c
 }
 
@@ -683,6 +752,9 @@ func withCheckpoint(b *verify.Bundle, signed []byte) *verify.Bundle {
 	c.Proof = swap(c.Proof)
 	if c.Key.Enrollment != nil {
 		c.Key.Enrollment.Proof = swap(c.Key.Enrollment.Proof)
+	}
+	if c.Template != nil {
+		c.Template.Proof = swap(c.Template.Proof)
 	}
 	return c
 }
@@ -715,9 +787,10 @@ func reformat(t testing.TB, b *verify.Bundle) []byte {
 		}
 		return string(out)
 	}
-	e := b.Key.Enrollment
-	return []byte("{\n  \"key\": {\n    \"enrollment\": {\n      \"proof\": " + q(e.Proof) + ",\n      \"entry\": " + q(base64.StdEncoding.EncodeToString(e.Entry)) +
-		"\n    }\n  },\n  \"proof\": " + q(b.Proof) + ",\n  \"entry\": " + q(base64.StdEncoding.EncodeToString(b.Entry)) + ",\n  \"v\": 1\n}\n")
+	e, tm := b.Key.Enrollment, b.Template
+	return []byte("{\n  \"template\": {\n    \"proof\": " + q(tm.Proof) + ",\n    \"entry\": " + q(base64.StdEncoding.EncodeToString(tm.Entry)) +
+		"\n  },\n  \"key\": {\n    \"enrollment\": {\n      \"proof\": " + q(e.Proof) + ",\n      \"entry\": " + q(base64.StdEncoding.EncodeToString(e.Entry)) +
+		"\n    }\n  },\n  \"proof\": " + q(b.Proof) + ",\n  \"entry\": " + q(base64.StdEncoding.EncodeToString(b.Entry)) + ",\n  \"v\": 2\n}\n")
 }
 
 // rogueTree is a log built outside the ledger and signed with the log's own
@@ -767,11 +840,15 @@ func (r *rogueTree) proof(index uint64) string {
 	return string(p.Marshal())
 }
 
-// bundle of entry index with, if enrollment ≥ 0, that entry as key evidence.
-func (r *rogueTree) bundle(index uint64, enrollment int) []byte {
+// bundle of entry index with, if enrollment ≥ 0, that entry as key
+// evidence and, if template ≥ 0, that entry as its template.
+func (r *rogueTree) bundle(index uint64, enrollment, template int) []byte {
 	b := &verify.Bundle{Entry: r.entries[index], Proof: r.proof(index)}
 	if enrollment >= 0 {
 		b.Key.Enrollment = &verify.EntryProof{Entry: r.entries[enrollment], Proof: r.proof(uint64(enrollment))}
+	}
+	if template >= 0 {
+		b.Template = &verify.EntryProof{Entry: r.entries[template], Proof: r.proof(uint64(template))}
 	}
 	return marshalBundle(r.g.t, b)
 }
@@ -789,49 +866,106 @@ func (g *vectorGen) rogueLog() {
 		r.tree.AppendData(e)
 	}
 	const andiEnroll = 1 // in the real log, and so in the rogue tree
+	const tmpl = 0
 	andi, andiPriv := vectorKey(t, "andi")
 	ids := 0
 	pl := func(signer pledge.Person, signedAt string) *pledge.Pledge {
 		ids++
-		return g.pledgeOf(fmt.Sprintf("rogue-%02d", ids), signer, "Pemilu 2024", "Mamuju", signedAt)
+		return g.pledgeOf(fmt.Sprintf("rogue-%02d", ids), signer, vElection, "Mamuju", signedAt)
 	}
 	const morning = "2023-11-27T10:00:00+08:00"
 	type rogue struct {
 		file, check, reason, how string
 		index                    uint64
-		enrollment               int
+		enrollment, template     int
 	}
 	var vs []rogue
+	// add is a rogue pledge bundled with its enrollment and the template.
 	add := func(file, check, reason, how string, index uint64, enrollment int) {
-		vs = append(vs, rogue{file, check, reason, how, index, enrollment})
+		vs = append(vs, rogue{file, check, reason, how, index, enrollment, tmpl})
 	}
 
 	// [key]
-	add("key-enrolled-for-someone-else.pakta.json", verify.CheckKey, "is enrolled for nip "+vAndi.ID,
+	add("key-enrolled-for-someone-else.pakta.json", verify.CheckKey, "is enrolled (index 1) for nip "+vAndi.ID,
 		"a pledge naming Siti as signer but signed with Andi's key, whose enrollment (index 1) is for Andi",
 		r.add(logtest.Sign(t, pl(vSiti, morning), andi)), andiEnroll)
 	lukas, _ := vectorKey(t, "lukas")
 	lukasPledge := r.add(logtest.Sign(t, pl(vLukas, morning), lukas))
 	lukasEnroll := r.add(g.enrollment(vLukas, lukas, validFrom, validUntil))
-	add("key-enrolled-after-pledge.pakta.json", verify.CheckKey, "was logged after the pledge",
+	add("key-enrolled-after-pledge.pakta.json", verify.CheckKey, "not before the pledge",
 		"Lukas's pledge, with the enrollment of his key logged right after it", lukasPledge, int(lukasEnroll))
 	maria, _ := vectorKey(t, "maria")
-	mariaEnroll := r.add(g.enrollment(vMaria, maria, validFrom, "2023-11-20T23:59:59+08:00"))
-	add("key-enrollment-expired.pakta.json", verify.CheckKey, "does not cover signed_at",
-		"Maria's pledge of 27 November, with an enrollment valid until 20 November",
+	mariaEnroll := r.add(g.enrollment(vMaria, maria, "2023-11-28T00:00:00+08:00", validUntil))
+	add("key-not-yet-valid.pakta.json", verify.CheckKey, "does not cover signed_at",
+		"Maria's pledge signed at 10:00 WITA on 27 November, with an enrollment valid from 28 November",
 		r.add(logtest.Sign(t, pl(vMaria, morning), maria)), int(mariaEnroll))
+	rudi, _ := vectorKey(t, "rudi")
+	rudiEnroll := r.add(g.enrollment(vRudi, rudi, validFrom, "2023-11-20T23:59:59+08:00"))
+	add("key-enrollment-logged-expired.pakta.json", verify.CheckKey, "valid_until 2023-11-20T23:59:59+08:00 had passed when the log recorded it",
+		"Rudi's pledge, with an enrollment valid until 20 November but logged on the 27th: an enrollment that has already expired is refused",
+		r.add(logtest.Sign(t, pl(vRudi, "2023-11-20T10:00:00+08:00"), rudi)), int(rudiEnroll))
 	add("key-registrar-without-enrollment.pakta.json", verify.CheckKey, "carries no enrollment",
 		"a pledge naming Andi as signer, signed with the registrar's own key, with key {}",
 		r.add(logtest.Sign(t, pl(vAndi, morning), g.reg)), -1)
+	vs = append(vs, rogue{"revocation-without-enrollment.pakta.json", verify.CheckKey, "carries no enrollment of the revoked key",
+		"the registrar's revocation of Andi's key, bundled without Andi's enrollment", r.add(logtest.Sign(t, &pledge.Revocation{Type: pledge.TypeRevocation, KID: andi.KeyID(), Reason: "perangkat hilang"}, g.reg)), -1, -1})
 
-	// [statement]: validly signed by the enrolled key, content against the rules.
+	add("key-signer-name-differs.pakta.json", verify.CheckKey, `differs in name ("Andi Pratama, S.E.", not "Andi Pratama")`,
+		"Andi's pledge, signed with his key, naming him \"Andi Pratama, S.E.\" while his enrollment says \"Andi Pratama\": the enrollment is authoritative",
+		r.add(logtest.Sign(t, func() *pledge.Pledge { p := pl(vAndi, morning); p.Signer.Name = "Andi Pratama, S.E."; return p }(), andi)), andiEnroll)
 	hendra, hendraPriv := vectorKey(t, "hendra")
-	hendraEnroll := r.add(g.enrollment(vHendra, hendra, validFrom, validUntil))
 	asPNS := vHendra
 	asPNS.Employment = pledge.PNS
-	add("statement-nip-form.pakta.json", verify.CheckStatement, "not an appointment year and month",
-		"Hendra is enrolled as PPPK; his pledge says PNS with the same number, whose digits 13-14 (21, a contract code) are not a month",
+	hendraEnroll := r.add(g.enrollment(vHendra, hendra, validFrom, validUntil))
+	add("key-signer-employment-differs.pakta.json", verify.CheckKey, `differs in employment ("PNS", not "PPPK")`,
+		"Hendra is enrolled as PPPK; his pledge, signed with his key, says PNS (with the same number, whose digits 13-14 are a contract code, not a month)",
 		r.add(craft(edHeader(hendra.KeyID(), "pledge"), statementJSON(t, pl(asPNS, morning)), hendraPriv)), int(hendraEnroll))
+	sari, _ := vectorKey(t, "sari")
+	add("key-expired-at-logged-at.pakta.json", verify.CheckKey, "expired at 2023-11-27T10:00:00+08:00, before the log recorded the pledge",
+		fmt.Sprintf("Sari's pledge signed at 09:30 WITA while her key was valid (enrolled at index %d, until 10:00 WITA), logged at 00:00 WITA the next day: an expired key logs nothing new", g.sariEnroll),
+		r.add(logtest.Sign(t, pl(vSari, "2023-11-27T09:30:00+08:00"), sari)), int(g.sariEnroll))
+	majene, _ := vectorKey(t, "majene-registrar")
+	oki, _ := vectorKey(t, "oki")
+	byMajene, err := pledge.Enroll(&pledge.Enrollment{Type: pledge.TypeEnrollment, Subject: vOki, JWK: oki.Public(), ValidFrom: validFrom}, majene, oki)
+	if err != nil {
+		t.Fatal(err)
+	}
+	okiEnroll := r.add(byMajene)
+	add("key-registrar-out-of-scope.pakta.json", verify.CheckKey, `registrar "BKPSDM Kabupaten Majene" acts for agencies 7605, not for agency "7601"`,
+		"Oki of Mamuju (7601), enrolled by the registrar of Majene (scope 7605), and his pledge",
+		r.add(logtest.Sign(t, pl(vOki, morning), oki)), int(okiEnroll))
+
+	// [template]
+	earlyPledge := pl(vAndi, morning)
+	earlyPledge.Template.ID = "netralitas-2029"
+	earlyIndex := r.add(logtest.Sign(t, earlyPledge, andi))
+	tmpl2029 := g.template("netralitas-2029", vElection)
+	t2029 := r.add(logtest.Sign(t, tmpl2029, g.reg))
+	vs = append(vs, rogue{"template-logged-after-pledge.pakta.json", verify.CheckTemplate, "template netralitas-2029 was logged at index",
+		"Andi's pledge under template netralitas-2029, which the log published only after the pledge", earlyIndex, andiEnroll, int(t2029)})
+	owPledge := pl(vAndi, morning)
+	owPledge.Text = "Saya TIDAK berjanji untuk netral."
+	owPledge.Template.SHA256 = pledge.TextHash(owPledge.Text)
+	add("template-other-wording.pakta.json", verify.CheckTemplate, "is not the wording of template netralitas-2024",
+		"Andi's pledge naming template netralitas-2024, whose text (hashing to its own sha256) says the opposite of the official wording",
+		r.add(logtest.Sign(t, owPledge, andi)), andiEnroll)
+	otherElection := pl(vAndi, morning)
+	otherElection.Election = "Pilkada Mamuju 2024"
+	add("template-other-election.pakta.json", verify.CheckTemplate, `is for election "Pilkada Mamuju 2024", but template netralitas-2024 is for "Pemilu 2024"`,
+		"Andi's pledge naming template netralitas-2024 for another election",
+		r.add(logtest.Sign(t, otherElection, andi)), andiEnroll)
+	nia, _ := vectorKey(t, "nia")
+	niaEnroll := r.add(g.enrollment(vNia, nia, validFrom, validUntil))
+	add("template-agency-not-covered.pakta.json", verify.CheckTemplate, `not for the signer's agency "7605"`,
+		"Nia of Majene (7605), enrolled by the national registrar, pledges under netralitas-2024, which is for 7601 and 9471 only",
+		r.add(logtest.Sign(t, pl(vNia, morning), nia)), int(niaEnroll))
+
+	// [statement]: validly signed by the enrolled key, content against the rules.
+	hygiene := pl(vAndi, morning)
+	hygiene.Place = "Mamuju\u202e"
+	add("statement-text-hygiene.pakta.json", verify.CheckStatement, "place: holds U+202E",
+		"Andi's pledge whose place ends with a right-to-left override (U+202E), signed with his key",
+		r.add(craft(edHeader(andi.KeyID(), "pledge"), statementJSON(t, hygiene), andiPriv)), andiEnroll)
 	wrongDate := pl(vAndi, morning)
 	wrongDate.Date = "2023-11-28"
 	add("statement-date-mismatch.pakta.json", verify.CheckStatement, "falls on 2023-11-27",
@@ -845,8 +979,11 @@ func (g *vectorGen) rogueLog() {
 
 	// [time]
 	add("time-signed-after-logged.pakta.json", verify.CheckTime, "after the log recorded it",
-		"Andi's pledge signed at 08:00 WITA on 28 November, logged at 16:00 UTC on the 27th (8 hours earlier)",
+		"Andi's pledge signed at 08:00 WITA on 28 November, logged 8 hours earlier",
 		r.add(logtest.Sign(t, pl(vAndi, "2023-11-28T08:00:00+08:00"), andi)), andiEnroll)
+	add("time-offset-not-allowed.pakta.json", verify.CheckTime, "has offset +23:59",
+		"Andi's pledge signed at 2023-11-28T15:59:00+23:59: the same instant as 16:00 UTC on the 27th, but dated the 28th; only WIB, WITA and WIT offsets are allowed",
+		r.add(craft(edHeader(andi.KeyID(), "pledge"), statementJSON(t, pl(vAndi, "2023-11-28T15:59:00+23:59")), andiPriv)), andiEnroll)
 
 	// [signature]
 	unenrolled, unenrolledPriv := vectorKey(t, "andi-unenrolled")
@@ -883,13 +1020,13 @@ func (g *vectorGen) rogueLog() {
 		t.Fatal(err)
 	}
 	strangerEnroll := r.add(byStranger)
-	add("signature-untrusted-registrar.pakta.json", verify.CheckSignature, "not validly signed by a trusted registrar",
+	add("key-untrusted-registrar.pakta.json", verify.CheckKey, "not a registrar's in the trust policy",
 		"a pledge by a key whose enrollment was signed by someone who is not a registrar of the policy",
 		r.add(logtest.Sign(t, pl(vAndi, morning), strangerKey)), int(strangerEnroll))
 
 	r.sign()
 	for _, v := range vs {
-		g.vector(v.file, r.bundle(v.index, v.enrollment), nil, v.check, v.reason, "rogue tree: "+v.how)
+		g.vector(v.file, r.bundle(v.index, v.enrollment, v.template), nil, v.check, v.reason, "rogue tree: "+v.how)
 	}
 }
 

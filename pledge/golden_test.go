@@ -39,7 +39,7 @@ func golden(t *testing.T) map[string][]byte {
 	add("enrollment.json", b, err)
 	b, err = Sign(&Revocation{Type: TypeRevocation, KID: emp.KeyID(), Reason: "perangkat hilang"}, reg)
 	add("revocation.jws", b, err)
-	b, err = Sign(&Template{Type: TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: text, SHA256: TextHash(text)}, reg)
+	b, err = Sign(testTemplate(text), reg)
 	add("template.jws", b, err)
 	b, err = Countersign(pj, reg)
 	add("pledge-countersigned.json", b, err)

@@ -329,7 +329,7 @@ func (j *JWS) resolve(h Header, opts VerifyOptions) (Signer, error) {
 		return Signer{Header: h, Key: e.JWK}, nil
 	}
 	if opts.Keys == nil {
-		return Signer{}, fmt.Errorf("pledge: key %s: %w", h.KeyID, ErrUnknownKey)
+		return Signer{}, fmt.Errorf("key %s: %w", h.KeyID, ErrUnknownKey)
 	}
 	k, err := opts.Keys.ResolveKey(h.KeyID)
 	if err != nil {

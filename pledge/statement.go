@@ -5,11 +5,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
+	"golang.org/x/text/unicode/norm"
 )
 
 // MaxPayloadSize is the largest statement (JWS payload) accepted, in bytes.
@@ -106,13 +110,42 @@ type Revocation struct {
 	Reason string `json:"reason"`
 }
 
-// Template publishes the exact wording of a pledge.
+// Template publishes the exact wording of a pledge for one election, for the
+// agencies it names. A pledge binds to it by id, sha256 and election.
 type Template struct {
-	Type   string `json:"type"`
-	ID     string `json:"id"`
-	Lang   string `json:"lang"`
-	Text   string `json:"text"`
-	SHA256 string `json:"sha256"`
+	Type     string   `json:"type"`
+	ID       string   `json:"id"`
+	Lang     string   `json:"lang"`
+	Election string   `json:"election"`
+	Agencies []string `json:"agencies"`
+	Text     string   `json:"text"`
+	SHA256   string   `json:"sha256"`
+	// Deadline, optional, is when pledges are due: later ones are logged
+	// but reported late.
+	Deadline string `json:"deadline,omitzero"`
+}
+
+// AllAgencies in a template's agencies (alone) covers every agency; only a
+// registrar whose own scope is AllAgencies may publish it.
+const AllAgencies = "*"
+
+// Covers reports whether the template applies to the agency code.
+func (t *Template) Covers(agency string) bool {
+	for _, a := range t.Agencies {
+		if a == AllAgencies || a == agency {
+			return true
+		}
+	}
+	return false
+}
+
+// DeadlineTime is the parsed deadline; ok is false when there is none.
+func (t *Template) DeadlineTime() (d time.Time, ok bool, err error) {
+	if t.Deadline == "" {
+		return time.Time{}, false, nil
+	}
+	d, err = parseTimestamp(TypeTemplate, "deadline", t.Deadline)
+	return d, err == nil, err
 }
 
 func (*Pledge) StatementType() string     { return TypePledge }
@@ -173,7 +206,7 @@ func decodeStatement(payload []byte) (Statement, error) {
 		return nil, fmt.Errorf("pledge: statement: unknown type %q (want pledge, enrollment, revocation or template)", *head.Type)
 	}
 	if err := unmarshalStrict(payload, st); err != nil {
-		return nil, fmt.Errorf("pledge: %s: %w", *head.Type, err)
+		return nil, fmt.Errorf("pledge: decoding the %s: %w", *head.Type, err)
 	}
 	return st, nil
 }
@@ -190,7 +223,19 @@ const (
 	maxText  = 12 << 10
 )
 
+// checkText applies the text rules (DESIGN, "Text in statements") to a
+// single-line member: see checkString.
 func checkText(stType, field, v string, required bool, limit int) error {
+	return checkString(stType, field, v, required, false, limit)
+}
+
+// checkString applies the text rules to one member. Every string is NFC
+// and holds no control, format, line or paragraph separator or private-use
+// character and no space but U+0020, so that two strings that look the
+// same are the same bytes and no string can reorder or forge what a report
+// prints around it. A multi-line member (a pledge's text) may also hold
+// '\n'; a single-line one has no leading, trailing or doubled space.
+func checkString(stType, field, v string, required, multiline bool, limit int) error {
 	if v == "" {
 		if required {
 			return fieldError(stType, field, "missing")
@@ -203,13 +248,58 @@ func checkText(stType, field, v string, required bool, limit int) error {
 	if !utf8.ValidString(v) {
 		return fieldError(stType, field, "not valid UTF-8")
 	}
-	if strings.TrimSpace(v) != v && limit == maxShort {
-		return fieldError(stType, field, "%q has leading or trailing spaces", v)
-	}
-	for _, r := range v {
-		if r < 0x20 && (limit == maxShort || (r != '\n' && r != '\t' && r != '\r')) {
-			return fieldError(stType, field, "contains control character %U", r)
+	for i, r := range v {
+		if what := badRune(r, multiline); what != "" {
+			return fieldError(stType, field, "holds %U (%s) at byte %d: not allowed in a statement", r, what, i)
 		}
+	}
+	if !multiline {
+		if v[0] == ' ' || v[len(v)-1] == ' ' {
+			return fieldError(stType, field, "%s has a leading or trailing space", strconv.QuoteToGraphic(v))
+		}
+		if i := strings.Index(v, "  "); i >= 0 {
+			return fieldError(stType, field, "%s has two spaces in a row at byte %d", strconv.QuoteToGraphic(v), i)
+		}
+	}
+	if !norm.NFC.IsNormalString(v) {
+		return fieldError(stType, field, "%s is not in Unicode normal form C (NFC): normalize it before signing", strconv.QuoteToGraphic(v))
+	}
+	return nil
+}
+
+// badRune names what is wrong with r in a statement string, or "".
+func badRune(r rune, multiline bool) string {
+	switch {
+	case r == ' ':
+		return ""
+	case r == '\n' && multiline:
+		return ""
+	case unicode.Is(unicode.Cc, r):
+		return "a control character"
+	case unicode.Is(unicode.Cf, r):
+		return "a format character, such as a bidirectional override or a zero-width space"
+	case unicode.Is(unicode.Zl, r), unicode.Is(unicode.Zp, r):
+		return "a line or paragraph separator"
+	case unicode.Is(unicode.Co, r):
+		return "a private-use character"
+	case unicode.Is(unicode.Zs, r):
+		return "a space other than U+0020"
+	case r == utf8.RuneError:
+		return "the replacement character"
+	}
+	return ""
+}
+
+// templateIDPattern is what a template id may be: lowercase, short, and safe
+// in a URL path and a file name.
+var templateIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,63}$`)
+
+func checkTemplateID(stType, field, id string) error {
+	if id == "" {
+		return fieldError(stType, field, "missing")
+	}
+	if !templateIDPattern.MatchString(id) {
+		return fieldError(stType, field, "%s is not a template id: 1-64 of a-z 0-9 . - starting with a letter or digit", strconv.QuoteToGraphic(id))
 	}
 	return nil
 }
@@ -240,7 +330,7 @@ func (p *Person) validate(stType, field string, at time.Time) error {
 		return fieldError(stType, field+".employment", "%q is not PNS, PPPK or NON_ASN", p.Employment)
 	}
 	if err := ValidateID(p.Scheme, p.ID, p.Employment, at); err != nil {
-		return fmt.Errorf("pledge: %s: %s: %w", stType, field, err)
+		return fmt.Errorf("pledge: %s.%s: %w", stType, field, err)
 	}
 	return nil
 }
@@ -278,13 +368,13 @@ func (p *Pledge) Validate() error {
 	if err := p.Signer.validate(st, "signer", at); err != nil {
 		return err
 	}
-	if err := checkText(st, "template.id", p.Template.ID, true, maxShort); err != nil {
+	if err := checkTemplateID(st, "template.id", p.Template.ID); err != nil {
 		return err
 	}
 	if err := checkHash(st, "template.sha256", p.Template.SHA256); err != nil {
 		return err
 	}
-	if err := checkText(st, "text", p.Text, true, maxText); err != nil {
+	if err := checkString(st, "text", p.Text, true, true, maxText); err != nil {
 		return err
 	}
 	if got := TextHash(p.Text); got != p.Template.SHA256 {
@@ -419,13 +509,32 @@ func (t *Template) Validate() error {
 	if t.Type != TypeTemplate {
 		return fieldError(st, "type", "%q, want %q", t.Type, TypeTemplate)
 	}
-	if err := checkText(st, "id", t.ID, true, maxShort); err != nil {
+	if err := checkTemplateID(st, "id", t.ID); err != nil {
 		return err
 	}
 	if err := checkText(st, "lang", t.Lang, true, 35); err != nil {
 		return err
 	}
-	if err := checkText(st, "text", t.Text, true, maxText); err != nil {
+	if err := checkText(st, "election", t.Election, true, maxShort); err != nil {
+		return err
+	}
+	if len(t.Agencies) == 0 {
+		return fieldError(st, "agencies", "missing: name the agency codes the template is for, or [\"*\"]")
+	}
+	seen := make(map[string]bool, len(t.Agencies))
+	for i, a := range t.Agencies {
+		if err := checkText(st, fmt.Sprintf("agencies[%d]", i), a, true, maxShort); err != nil {
+			return err
+		}
+		if a == AllAgencies && len(t.Agencies) > 1 {
+			return fieldError(st, "agencies", "\"*\" (every agency) stands alone")
+		}
+		if seen[a] {
+			return fieldError(st, fmt.Sprintf("agencies[%d]", i), "%s is listed twice", strconv.QuoteToGraphic(a))
+		}
+		seen[a] = true
+	}
+	if err := checkString(st, "text", t.Text, true, true, maxText); err != nil {
 		return err
 	}
 	if err := checkHash(st, "sha256", t.SHA256); err != nil {
@@ -433,6 +542,9 @@ func (t *Template) Validate() error {
 	}
 	if got := TextHash(t.Text); got != t.SHA256 {
 		return fieldError(st, "text", "hashes to %s, but sha256 is %s", got, t.SHA256)
+	}
+	if _, _, err := t.DeadlineTime(); err != nil {
+		return err
 	}
 	return nil
 }

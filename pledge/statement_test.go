@@ -158,12 +158,79 @@ func TestRevocationAndTemplate(t *testing.T) {
 		{"revocation", &Revocation{Type: TypeRevocation, KID: seedKey(t, "x").KeyID(), Reason: "perangkat hilang"}, ""},
 		{"revocation bad kid", &Revocation{Type: TypeRevocation, KID: "abc", Reason: "r"}, "thumbprint"},
 		{"revocation no reason", &Revocation{Type: TypeRevocation, KID: seedKey(t, "x").KeyID()}, "reason: missing"},
-		{"template", &Template{Type: TypeTemplate, ID: "netralitas-2024", Lang: "id", Text: text, SHA256: TextHash(text)}, ""},
-		{"template hash mismatch", &Template{Type: TypeTemplate, ID: "t", Lang: "id", Text: text, SHA256: TextHash("x")}, "hashes to"},
+		{"template", testTemplate(text), ""},
+		{"template hash mismatch", withTemplate(text, func(t *Template) { t.SHA256 = TextHash("x") }), "hashes to"},
+		{"template id upper case", withTemplate(text, func(t *Template) { t.ID = "Netralitas-2024" }), "not a template id"},
+		{"template id with slash", withTemplate(text, func(t *Template) { t.ID = "a/b" }), "not a template id"},
+		{"template id too long", withTemplate(text, func(t *Template) { t.ID = strings.Repeat("a", 65) }), "not a template id"},
+		{"template without election", withTemplate(text, func(t *Template) { t.Election = "" }), "election: missing"},
+		{"template without agencies", withTemplate(text, func(t *Template) { t.Agencies = nil }), "agencies: missing"},
+		{"template star with others", withTemplate(text, func(t *Template) { t.Agencies = []string{"*", "7601"} }), "stands alone"},
+		{"template agency twice", withTemplate(text, func(t *Template) { t.Agencies = []string{"7601", "7601"} }), "listed twice"},
+		{"template deadline without offset", withTemplate(text, func(t *Template) { t.Deadline = "2029-01-10T23:59:59" }), "deadline"},
+		{"template for every agency", withTemplate(text, func(t *Template) { t.Agencies = []string{"*"} }), ""},
+		{"template without deadline", withTemplate(text, func(t *Template) { t.Deadline = "" }), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkErr(t, tt.st.Validate(), tt.wantErr)
+		})
+	}
+}
+
+func testTemplate(text string) *Template {
+	return &Template{Type: TypeTemplate, ID: "netralitas-2024", Lang: "id", Election: "Pemilu 2024", Agencies: []string{"7601"},
+		Text: text, SHA256: TextHash(text), Deadline: "2024-01-10T23:59:59+08:00"}
+}
+
+func withTemplate(text string, mutate func(*Template)) *Template {
+	t := testTemplate(text)
+	mutate(t)
+	return t
+}
+
+// TestTextHygiene: every string is NFC and holds nothing that could make
+// two strings look the same or forge a line of a report.
+func TestTextHygiene(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*Pledge)
+		wantErr string
+	}{
+		{"plain name", func(p *Pledge) { p.Signer.Name = "Andi Pratama" }, ""},
+		{"name with accents (NFC)", func(p *Pledge) { p.Signer.Name = "Andr\u00e9 Pratama" }, ""},
+		{"name decomposed (NFD)", func(p *Pledge) { p.Signer.Name = "Andre\u0301 Pratama" }, "normal form C"},
+		{"name with newline", func(p *Pledge) { p.Signer.Name = "A\nB" }, "U+000A (a control character)"},
+		{"name with tab", func(p *Pledge) { p.Signer.Name = "A\tB" }, "U+0009"},
+		{"name with bidi override", func(p *Pledge) { p.Signer.Name = "Andi \u202eartamaP" }, "U+202E (a format character"},
+		{"name with zero-width space", func(p *Pledge) { p.Signer.Name = "An\u200bdi" }, "U+200B"},
+		{"name with line separator", func(p *Pledge) { p.Signer.Name = "Andi\u2028Pratama" }, "U+2028 (a line or paragraph separator)"},
+		{"name with paragraph separator", func(p *Pledge) { p.Signer.Name = "Andi\u2029Pratama" }, "U+2029"},
+		{"name with private use", func(p *Pledge) { p.Signer.Name = "Andi\ue000" }, "U+E000 (a private-use character)"},
+		{"name with NBSP", func(p *Pledge) { p.Signer.Name = "Andi\u00a0Pratama" }, "U+00A0 (a space other than U+0020)"},
+		{"name with ideographic space", func(p *Pledge) { p.Signer.Name = "Andi\u3000Pratama" }, "U+3000"},
+		{"name with en quad", func(p *Pledge) { p.Signer.Name = "Andi\u2000Pratama" }, "U+2000"},
+		{"name with doubled space", func(p *Pledge) { p.Signer.Name = "Andi  Pratama" }, "two spaces in a row"},
+		{"name with leading space", func(p *Pledge) { p.Signer.Name = " Andi" }, "leading or trailing space"},
+		{"name with trailing space", func(p *Pledge) { p.Signer.Name = "Andi " }, "leading or trailing space"},
+		{"election with zero-width joiner", func(p *Pledge) { p.Election = "Pemilu\u200d 2024" }, "election: holds U+200D"},
+		{"place with BOM", func(p *Pledge) { p.Place = "\ufeffMamuju" }, "place: holds U+FEFF"},
+		{"unit with DEL", func(p *Pledge) { p.Signer.Unit = "Bagian\x7f" }, "U+007F"},
+		{"agency name with bidi isolate", func(p *Pledge) { p.Signer.Agency.Name = "Pemkab \u2066Mamuju" }, "agency.name: holds U+2066"},
+		{"text with CR", func(p *Pledge) { p.Text = "Saya\r\nberjanji"; p.Template.SHA256 = TextHash(p.Text) }, "text: holds U+000D"},
+		{"text with tab", func(p *Pledge) { p.Text = "Saya\tberjanji"; p.Template.SHA256 = TextHash(p.Text) }, "text: holds U+0009"},
+		{"text with newlines", func(p *Pledge) { p.Text = "Saya\n\nberjanji"; p.Template.SHA256 = TextHash(p.Text) }, ""},
+		{"text decomposed", func(p *Pledge) { p.Text = "Saya berjanji e\u0301"; p.Template.SHA256 = TextHash(p.Text) }, "text: "},
+		{"text with bidi override", func(p *Pledge) { p.Text = "Saya \u202eTIDAK"; p.Template.SHA256 = TextHash(p.Text) }, "text: holds U+202E"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := testPledge(t)
+			tt.mutate(p)
+			checkErr(t, p.Validate(), tt.wantErr)
+			if tt.wantErr != "" && strings.Count(p.Validate().Error(), "pledge: ") != 1 {
+				t.Errorf("error %q repeats its prefix", p.Validate())
+			}
 		})
 	}
 }

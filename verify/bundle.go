@@ -22,12 +22,19 @@ const MaxBundleSize = 1 << 20
 // (a wrong file was given), as opposed to a bundle that fails its checks.
 var ErrNotJSONObject = errors.New("verify: bundle: not a JSON object")
 
+// BundleVersion is the bundle format pakta writes and reads: 2, in which a
+// pledge's bundle carries its template's entry and proof.
+const BundleVersion = 2
+
 // Bundle is the offline evidence for one entry (a .pakta.json file): the entry
-// bytes, its tlog-proof@v1 text, and the evidence binding the signer's key.
+// bytes, its tlog-proof@v1 text, the evidence binding the signer's key and,
+// for a pledge, the template it was signed under, all proved under the same
+// checkpoint.
 type Bundle struct {
-	Entry []byte
-	Proof string
-	Key   KeyEvidence
+	Entry    []byte
+	Proof    string
+	Key      KeyEvidence
+	Template *EntryProof // a pledge's template; nil for other statements
 
 	parsed *parsedEntryProof // see EntryProof.parsed
 }
@@ -37,7 +44,9 @@ func (b *Bundle) main() *EntryProof {
 }
 
 // KeyEvidence binds the signer's key. Enrollment is nil for certificate-backed
-// signatures, whose chain travels in the JWS x5c header.
+// signatures, whose chain travels in the JWS x5c header. A revocation's
+// bundle carries the revoked key's enrollment, which shows whose key it was
+// and so whether the revoking registrar acted for that person's agency.
 type KeyEvidence struct {
 	Enrollment *EntryProof
 }
@@ -81,10 +90,11 @@ func (ep *EntryProof) read() (Entry, *Proof, error) {
 // order is the order pakta writes.
 type (
 	bundleJSON struct {
-		V     *int     `json:"v"`
-		Entry *string  `json:"entry"`
-		Proof *string  `json:"proof"`
-		Key   *keyJSON `json:"key"`
+		V        *int            `json:"v"`
+		Entry    *string         `json:"entry"`
+		Proof    *string         `json:"proof"`
+		Key      *keyJSON        `json:"key"`
+		Template *entryProofJSON `json:"template,omitzero"`
 	}
 	keyJSON struct {
 		Enrollment *entryProofJSON `json:"enrollment,omitzero"`
@@ -98,7 +108,7 @@ type (
 // ParseBundle parses a bundle. Bundles are passed around and may be
 // reformatted, so any JSON whitespace and member order is accepted; anything
 // else loose is not: unknown, duplicate or missing members, null, v other than
-// 1, base64 other than canonical padded standard encoding, invalid UTF-8,
+// 2 (BundleVersion), base64 other than canonical padded standard encoding, invalid UTF-8,
 // trailing data, more than MaxBundleSize bytes. The entries and proofs must
 // themselves parse (ParseEntry, ParseProof); no signature is checked.
 // Errors name the member, as in "verify: bundle: key.enrollment.entry: ...".
@@ -130,8 +140,8 @@ func parseBundle(b []byte) (*Bundle, error) {
 	switch {
 	case j.V == nil:
 		return nil, errors.New("v: missing")
-	case *j.V != 1:
-		return nil, fmt.Errorf("v: unsupported version %d, want 1", *j.V)
+	case *j.V != BundleVersion:
+		return nil, fmt.Errorf("v: unsupported version %d, want %d", *j.V, BundleVersion)
 	case j.Key == nil:
 		return nil, errors.New("key: missing")
 	}
@@ -146,6 +156,13 @@ func parseBundle(b []byte) (*Bundle, error) {
 			return nil, err
 		}
 		bundle.Key.Enrollment = &ep
+	}
+	if t := j.Template; t != nil {
+		ep, err := decodeEntryProof("template.", t.Entry, t.Proof)
+		if err != nil {
+			return nil, err
+		}
+		bundle.Template = &ep
 	}
 	return bundle, nil
 }
@@ -205,7 +222,7 @@ func (ep EntryProof) check(prefix string) error {
 }
 
 // Marshal returns the bundle as pakta writes it: compact JSON, members in the
-// order v, entry, proof, key. It refuses a bundle ParseBundle would reject, so
+// order v, entry, proof, key, template. It refuses a bundle ParseBundle would reject, so
 // pakta never hands out evidence its own verifier cannot read.
 func (b *Bundle) Marshal() ([]byte, error) {
 	out, err := b.marshal()
@@ -219,7 +236,7 @@ func (b *Bundle) marshal() ([]byte, error) {
 	if err := b.main().check(""); err != nil {
 		return nil, err
 	}
-	v, entry, proof := 1, base64.StdEncoding.EncodeToString(b.Entry), b.Proof
+	v, entry, proof := BundleVersion, base64.StdEncoding.EncodeToString(b.Entry), b.Proof
 	j := bundleJSON{V: &v, Entry: &entry, Proof: &proof, Key: &keyJSON{}}
 	if e := b.Key.Enrollment; e != nil {
 		if err := e.check("key.enrollment."); err != nil {
@@ -227,6 +244,13 @@ func (b *Bundle) marshal() ([]byte, error) {
 		}
 		entry, proof := base64.StdEncoding.EncodeToString(e.Entry), e.Proof
 		j.Key.Enrollment = &entryProofJSON{Entry: &entry, Proof: &proof}
+	}
+	if t := b.Template; t != nil {
+		if err := t.check("template."); err != nil {
+			return nil, err
+		}
+		entry, proof := base64.StdEncoding.EncodeToString(t.Entry), t.Proof
+		j.Template = &entryProofJSON{Entry: &entry, Proof: &proof}
 	}
 	out, err := json.Marshal(j)
 	if err != nil {

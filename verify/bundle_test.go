@@ -25,6 +25,10 @@ func testBundle(t *testing.T) (*Bundle, note.Verifier) {
 			Entry: l.entries[2],
 			Proof: string(l.proof(t, 2, signed).Marshal()),
 		}},
+		Template: &EntryProof{
+			Entry: l.entries[0],
+			Proof: string(l.proof(t, 0, signed).Marshal()),
+		},
 	}, verifier
 }
 
@@ -34,10 +38,12 @@ func TestBundleMarshal(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Marshal: %v", err)
 	}
-	want := `{"v":1,"entry":"` + base64.StdEncoding.EncodeToString(b.Entry) +
+	want := `{"v":2,"entry":"` + base64.StdEncoding.EncodeToString(b.Entry) +
 		`","proof":` + strconv.Quote(b.Proof) +
 		`,"key":{"enrollment":{"entry":"` + base64.StdEncoding.EncodeToString(b.Key.Enrollment.Entry) +
-		`","proof":` + strconv.Quote(b.Key.Enrollment.Proof) + `}}}`
+		`","proof":` + strconv.Quote(b.Key.Enrollment.Proof) + `}}` +
+		`,"template":{"entry":"` + base64.StdEncoding.EncodeToString(b.Template.Entry) +
+		`","proof":` + strconv.Quote(b.Template.Proof) + `}}`
 	// The proof text is ASCII plus the em dash, which JSON and strconv.Quote
 	// both write raw, so strconv.Quote spells the JSON string here.
 	if string(got) != want {
@@ -52,7 +58,7 @@ func TestBundleMarshal(t *testing.T) {
 		t.Fatalf("Marshal(ParseBundle(Marshal(b))) differs: %v\n%s", err, again)
 	}
 	// The evidence it carries verifies.
-	for _, ep := range []EntryProof{{Entry: parsed.Entry, Proof: parsed.Proof}, *parsed.Key.Enrollment} {
+	for _, ep := range []EntryProof{{Entry: parsed.Entry, Proof: parsed.Proof}, *parsed.Key.Enrollment, *parsed.Template} {
 		p, err := ParseProof([]byte(ep.Proof))
 		if err != nil {
 			t.Fatal(err)
@@ -66,6 +72,7 @@ func TestBundleMarshal(t *testing.T) {
 func TestBundleX5C(t *testing.T) {
 	b, _ := testBundle(t)
 	b.Key.Enrollment = nil
+	b.Template = nil
 	got, err := b.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -91,9 +98,10 @@ func TestParseBundleLenient(t *testing.T) {
 	entry := base64.StdEncoding.EncodeToString(b.Entry)
 	enr := base64.StdEncoding.EncodeToString(b.Key.Enrollment.Entry)
 	// Reformatted by hand: whitespace, other member order, escapes.
-	reformatted := "\r\n\t{ \"key\" : {\n  \"enrollment\": {\"proof\": " + strconv.Quote(b.Key.Enrollment.Proof) +
+	reformatted := "\r\n\t{ \"template\": {\"proof\": " + strconv.Quote(b.Template.Proof) + ", \"entry\": \"" +
+		base64.StdEncoding.EncodeToString(b.Template.Entry) + "\"},\n \"key\" : {\n  \"enrollment\": {\"proof\": " + strconv.Quote(b.Key.Enrollment.Proof) +
 		", \"entry\": \"" + enr + "\"}},\n  \"proof\": " + strconv.QuoteToASCII(b.Proof) +
-		",\n  \"entry\": \"" + strings.ReplaceAll(entry, "/", `\/`) + "\",\n  \"v\": 1\n}\n "
+		",\n  \"entry\": \"" + strings.ReplaceAll(entry, "/", `\/`) + "\",\n  \"v\": 2\n}\n "
 	parsed, err := ParseBundle([]byte(reformatted))
 	if err != nil {
 		t.Fatalf("ParseBundle(reformatted): %v\n%s", err, reformatted)
@@ -114,26 +122,33 @@ func TestParseBundleRejects(t *testing.T) {
 	entry := base64.StdEncoding.EncodeToString(b.Entry)
 	enr := base64.StdEncoding.EncodeToString(b.Key.Enrollment.Entry)
 	proofJSON := strconv.Quote(b.Proof)
-	keyJSON := g[strings.Index(g, `"key":`)+len(`"key":`) : len(g)-1]
+	keyJSON := g[strings.Index(g, `"key":`)+len(`"key":`) : strings.Index(g, `,"template":`)]
+	tmplJSON := g[strings.Index(g, `"template":`)+len(`"template":`) : len(g)-1]
+	tmpl := base64.StdEncoding.EncodeToString(b.Template.Entry)
 	nonCanonicalEntry := `{"v":1, "logged_at":"2023-11-27T00:15:01.123Z","jws":"a.b.c"}`
 
 	tests := []struct{ name, in, want string }{
-		{"unknown top-level member", strings.Replace(g, `{"v":1,`, `{"v":1,"x":0,`, 1), `unknown object member name "x"`},
+		{"unknown top-level member", strings.Replace(g, `{"v":2,`, `{"v":2,"x":0,`, 1), `unknown object member name "x"`},
 		{"unknown key member", strings.Replace(g, `"key":{`, `"key":{"x5c":[],`, 1), `unknown object member name "x5c"`},
 		{"unknown enrollment member", strings.Replace(g, `{"enrollment":{`, `{"enrollment":{"index":2,`, 1), `unknown object member name "index"`},
-		{"member name in other case", strings.Replace(g, `"v":1`, `"V":1`, 1), `unknown object member name "V"`},
-		{"duplicate v", strings.Replace(g, `{"v":1,`, `{"v":1,"v":1,`, 1), `duplicate object member name "v"`},
+		{"member name in other case", strings.Replace(g, `"v":2`, `"V":1`, 1), `unknown object member name "V"`},
+		{"duplicate v", strings.Replace(g, `{"v":2,`, `{"v":2,"v":2,`, 1), `duplicate object member name "v"`},
 		{"duplicate entry", strings.Replace(g, `"proof":`, `"entry":"`+entry+`","proof":`, 1), `duplicate object member name "entry"`},
-		{"missing v", strings.Replace(g, `"v":1,`, ``, 1), "v: missing"},
+		{"missing v", strings.Replace(g, `"v":2,`, ``, 1), "v: missing"},
 		{"missing entry", strings.Replace(g, `"entry":"`+entry+`",`, ``, 1), "entry: missing"},
 		{"missing proof", strings.Replace(g, `"proof":`+proofJSON+`,`, ``, 1), "proof: missing"},
 		{"missing key", strings.Replace(g, `,"key":`+keyJSON, ``, 1), "key: missing"},
 		{"missing enrollment entry", strings.Replace(g, `"entry":"`+enr+`",`, ``, 1), "key.enrollment.entry: missing"},
 		{"null key", strings.Replace(g, `"key":`+keyJSON, `"key":null`, 1), "key: null"},
 		{"null enrollment", strings.Replace(g, `"key":`+keyJSON, `"key":{"enrollment":null}`, 1), "key.enrollment: null"},
-		{"v 2", strings.Replace(g, `"v":1`, `"v":2`, 1), "v: unsupported version 2"},
-		{"v as string", strings.Replace(g, `"v":1`, `"v":"1"`, 1), "/v"},
-		{"v 1.0", strings.Replace(g, `"v":1`, `"v":1.0`, 1), "/v"},
+		{"v 1 (before templates)", strings.Replace(g, `"v":2`, `"v":1`, 1), "v: unsupported version 1"},
+		{"v 3", strings.Replace(g, `"v":2`, `"v":3`, 1), "v: unsupported version 3"},
+		{"v as string", strings.Replace(g, `"v":2`, `"v":"2"`, 1), "/v"},
+		{"v 2.0", strings.Replace(g, `"v":2`, `"v":2.0`, 1), "/v"},
+		{"unknown template member", strings.Replace(g, `"template":{`, `"template":{"id":"x",`, 1), `unknown object member name "id"`},
+		{"null template", strings.Replace(g, `"template":`+tmplJSON, `"template":null`, 1), "template: null"},
+		{"missing template entry", strings.Replace(g, `"entry":"`+tmpl+`",`, ``, 1), "template.entry: missing"},
+		{"template entry not canonical base64", strings.Replace(g, tmpl, tmpl[:len(tmpl)-2]+"B=", 1), "template.entry: "},
 		{"entry without padding", strings.Replace(g, entry, strings.TrimRight(entry, "="), 1), "entry: invalid base64"},
 		{"entry base64url", strings.Replace(g, entry, entry[:5]+"-"+entry[6:], 1), "entry: invalid base64"},
 		{"entry with line break", strings.Replace(g, entry, entry[:8]+`\n`+entry[8:], 1), "entry: base64"},
@@ -141,7 +156,8 @@ func TestParseBundleRejects(t *testing.T) {
 		{"entry not a canonical entry", strings.Replace(g, entry, base64.StdEncoding.EncodeToString([]byte(nonCanonicalEntry)), 1), "entry: not in canonical form"},
 		{"empty entry", strings.Replace(g, entry, "", 1), "entry: "},
 		{"proof not a proof", strings.Replace(g, proofJSON, `"hello"`, 1), "proof: first line"},
-		{"enrollment proof with trailing garbage", strings.Replace(g, `"}}}`, `garbage"}}}`, 1), "key.enrollment.proof: checkpoint"},
+		{"enrollment proof with trailing garbage", strings.Replace(g, `"}},"template"`, `garbage"}},"template"`, 1), "key.enrollment.proof: checkpoint"},
+		{"template proof with trailing garbage", g[:len(g)-3] + `garbage"}}`, "template.proof: checkpoint"},
 		{"entry is a number", strings.Replace(g, `"entry":"`+entry+`"`, `"entry":1`, 1), "/entry"},
 		{"invalid UTF-8", strings.Replace(g, `"proof":"c2sp`, "\"proof\":\"\xffc2sp", 1), "invalid UTF-8"},
 		{"trailing garbage", g + "x", "invalid character"},

@@ -44,13 +44,15 @@ func fuzzSeeds(t testing.TB) seeds {
 	b := &Bundle{
 		Entry: l.entries[3],
 		Proof: string(p.Marshal()),
-		Key:   KeyEvidence{Enrollment: &EntryProof{Entry: l.entries[0], Proof: string(l.proof(t, 0, signed).Marshal())}},
+		Key:      KeyEvidence{Enrollment: &EntryProof{Entry: l.entries[0], Proof: string(l.proof(t, 0, signed).Marshal())}},
+		Template: &EntryProof{Entry: l.entries[1], Proof: string(l.proof(t, 1, signed).Marshal())},
 	}
 	bundle, err := b.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.Key.Enrollment = nil
+	b.Template = nil
 	x5c, err := b.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -148,9 +150,10 @@ func FuzzBundle(f *testing.F) {
 	s := fuzzSeeds(f)
 	f.Add(s.bundle)
 	f.Add(s.bundleX5C)
-	f.Add([]byte(" {\n \"key\": {}, \"v\": 1, \"proof\": \"x\", \"entry\": \"\"\n}\n"))
+	f.Add([]byte(" {\n \"key\": {}, \"v\": 2, \"proof\": \"x\", \"entry\": \"\", \"template\": {\"entry\": \"\", \"proof\": \"\"}\n}\n"))
 	f.Add(append(bytes.Clone(s.bundle), "{}"...))
-	f.Add([]byte(strings.Replace(string(s.bundle), `"v":1`, `"v":1,"v":1`, 1)))
+	f.Add([]byte(strings.Replace(string(s.bundle), `"v":2`, `"v":2,"v":2`, 1)))
+	f.Add([]byte(strings.Replace(string(s.bundle), `"v":2`, `"v":1`, 1)))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		b1, err := ParseBundle(b)
@@ -191,4 +194,45 @@ func TestFuzzSeedsVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// FuzzVerify runs the whole verifier on mutations of the vectors, under
+// their policy: it never panics, its verdict is pass only when every check
+// passed, every check has its line, and whatever the bundle holds, the text
+// report has exactly one line per check and nothing else that an entry
+// could have forged.
+func FuzzVerify(f *testing.F) {
+	m, policy := readVectors(f)
+	for _, c := range m.Cases {
+		f.Add(readVector(f, c.File))
+	}
+	claim := &Claim{Scheme: "nip", ID: "198703152010011002", Date: "2023-11-27"}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := VerifyBytes(b, policy, claim)
+		if err != nil {
+			return
+		}
+		if len(r.Checks) != len(checkOrder) {
+			t.Fatalf("%d checks, want %d", len(r.Checks), len(checkOrder))
+		}
+		failed := false
+		for i, c := range r.Checks {
+			if c.ID != checkOrder[i] {
+				t.Fatalf("check %d is %s, want %s", i, c.ID, checkOrder[i])
+			}
+			failed = failed || !c.Pass
+		}
+		if r.Passed() == failed {
+			t.Fatalf("verdict %s with a failed check: %v", r.Verdict, failed)
+		}
+		lines := strings.Split(strings.TrimSuffix(r.Text(), "\n"), "\n")
+		if want := len(checkOrder) + 2 + len(r.NotProven); len(lines) != want {
+			t.Fatalf("report of %d lines, want %d:\n%s", len(lines), want, r.Text())
+		}
+		for i, c := range r.Checks {
+			if !strings.HasPrefix(lines[i], "PASS ["+c.ID+"] ") && !strings.HasPrefix(lines[i], "FAIL ["+c.ID+"] ") {
+				t.Fatalf("line %d is %q", i, lines[i])
+			}
+		}
+	})
 }

@@ -73,8 +73,8 @@ func interopCheck(entry []byte, proofText, origin string, v note.Verifier) (stri
 	return signed, nil
 }
 
-// interopBundle checks a bundle's entry and, if present, its enrollment, both
-// under the same checkpoint.
+// interopBundle checks a bundle's entry and, if present, its enrollment and
+// template, all under the same checkpoint.
 func interopBundle(b []byte, origin string, v note.Verifier) error {
 	var j struct {
 		Entry string
@@ -82,6 +82,7 @@ func interopBundle(b []byte, origin string, v note.Verifier) error {
 		Key   struct {
 			Enrollment *struct{ Entry, Proof string }
 		}
+		Template *struct{ Entry, Proof string }
 	}
 	if err := stdjson.Unmarshal(b, &j); err != nil {
 		return err
@@ -94,17 +95,20 @@ func interopBundle(b []byte, origin string, v note.Verifier) error {
 	if err != nil {
 		return err
 	}
-	if e := j.Key.Enrollment; e != nil {
+	for what, e := range map[string]*struct{ Entry, Proof string }{"enrollment": j.Key.Enrollment, "template": j.Template} {
+		if e == nil {
+			continue
+		}
 		entry, err := base64.StdEncoding.DecodeString(e.Entry)
 		if err != nil {
 			return err
 		}
 		ecp, err := interopCheck(entry, e.Proof, origin, v)
 		if err != nil {
-			return fmt.Errorf("enrollment: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		if ecp != cp {
-			return errors.New("enrollment: under another checkpoint")
+			return fmt.Errorf("%s: under another checkpoint", what)
 		}
 	}
 	return nil

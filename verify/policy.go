@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -15,9 +16,19 @@ import (
 	"github.com/pakta-id/pakta/pledge"
 )
 
-// DefaultMaxSigningAgeDays is how much earlier than logged_at a pledge's
-// signed_at may be, when the policy does not say.
-const DefaultMaxSigningAgeDays = 30
+// Policy defaults, for members a policy leaves out.
+const (
+	// DefaultMaxSigningAgeDays is how much earlier than logged_at a
+	// pledge's signed_at may be: an assembly's pledges signed offline reach
+	// the log within days, not weeks.
+	DefaultMaxSigningAgeDays = 3
+	// DefaultMaxCorrections is how many times a signer may correct
+	// ("supersedes") a pledge under one template and election.
+	DefaultMaxCorrections = 3
+)
+
+// DefaultTimeZones are the offsets a signed_at may carry: WIB, WITA, WIT.
+var DefaultTimeZones = []string{"+07:00", "+08:00", "+09:00"}
 
 // MaxClockSkew is how much later than logged_at a signed_at may be: the
 // signer's clock may run a little ahead of the log's.
@@ -26,27 +37,66 @@ const MaxClockSkew = 5 * time.Minute
 // MaxPolicySize bounds a policy file.
 const MaxPolicySize = 1 << 20
 
+// Reader roles: who may read everything a log holds (private reads).
+const (
+	RoleAuditor    = "auditor"
+	RoleSupervisor = "supervisor"
+)
+
 // Policy is what a verifier trusts: the log (its origin and checkpoint key),
-// the registrars who vouch for keys, optional CA roots for certificate-backed
-// keys, the accepted algorithms and the signing-age tolerance. It is
-// policy.json, read by the server and by every verifier.
+// the registrars who vouch for keys and publish templates (each for its
+// agencies), the readers, optional CA roots for certificate-backed keys,
+// the accepted algorithms and time zones, and the time and correction
+// tolerances. It is policy.json, read by the server and by every verifier.
 type Policy struct {
-	Origin            string              `json:"origin"`
-	LogKey            string              `json:"log_key"`
-	Registrars        []*pledge.PublicKey `json:"registrars"`
-	Roots             string              `json:"roots,omitzero"`
-	Algorithms        []string            `json:"algorithms,omitzero"`
-	MaxSigningAgeDays int                 `json:"max_signing_age_days,omitzero"`
+	Origin            string       `json:"origin"`
+	LogKey            string       `json:"log_key"`
+	Registrars        []*Registrar `json:"registrars"`
+	Readers           []*Reader    `json:"readers,omitzero"`
+	Roots             string       `json:"roots,omitzero"`
+	Algorithms        []string     `json:"algorithms,omitzero"`
+	TimeZones         []string     `json:"time_zones,omitzero"`
+	MaxSigningAgeDays int          `json:"max_signing_age_days,omitzero"`
+	MaxCorrections    int          `json:"max_corrections,omitzero"`
+	// Witnesses are not implemented yet; a policy that names them is
+	// refused rather than silently verified without them.
+	Witnesses     jsontext.Value `json:"witnesses,omitzero"`
+	WitnessQuorum *int           `json:"witness_quorum,omitzero"`
 
 	verifier   note.Verifier
-	registrars *pledge.KeySet
+	registrars map[string]*Registrar // by kid
+	readers    map[string]*Reader    // by kid
 	roots      *x509.CertPool
+}
+
+// Registrar is an agency official (HR) whose key the policy trusts to
+// enroll, revoke and publish templates for the agencies of its scope, until
+// it is retired.
+type Registrar struct {
+	Name string `json:"name"`
+	// Agencies is the registrar's scope: agency codes, or ["*"] for a
+	// national registrar.
+	Agencies []string          `json:"agencies"`
+	JWK      *pledge.PublicKey `json:"jwk"`
+	// Until, optional, retires the registrar: what it signed and the log
+	// recorded after Until is refused; what came before stays valid.
+	Until string `json:"until,omitzero"`
+
+	until time.Time
+}
+
+// Reader is a key the policy lets read every record of the log (an
+// auditor, or the supervising authority, whose key also signs rulings).
+type Reader struct {
+	Name string            `json:"name"`
+	Role string            `json:"role"`
+	JWK  *pledge.PublicKey `json:"jwk"`
 }
 
 // ParsePolicy reads policy.json strictly: an unknown or duplicate member is
 // an error, because a typo in a trust policy must not silently widen trust.
-// A missing "algorithms" means every pakta algorithm; a missing
-// "max_signing_age_days" means DefaultMaxSigningAgeDays.
+// Missing members take the documented defaults: every pakta algorithm,
+// DefaultTimeZones, DefaultMaxSigningAgeDays, DefaultMaxCorrections.
 func ParsePolicy(b []byte) (*Policy, error) {
 	if len(b) > MaxPolicySize {
 		return nil, fmt.Errorf("verify: policy of %d bytes is over the %d-byte limit", len(b), MaxPolicySize)
@@ -62,13 +112,23 @@ func ParsePolicy(b []byte) (*Policy, error) {
 }
 
 // NewPolicy builds a policy in code (pakta init does), checked as ParsePolicy
-// checks a file.
-func NewPolicy(origin, logKey string, registrars []*pledge.PublicKey) (*Policy, error) {
-	p := &Policy{Origin: origin, LogKey: logKey, Registrars: registrars, Algorithms: slices.Clone(pledge.Algorithms), MaxSigningAgeDays: DefaultMaxSigningAgeDays}
+// checks a file, with every default written out.
+func NewPolicy(origin, logKey string, registrars []*Registrar) (*Policy, error) {
+	p := &Policy{
+		Origin: origin, LogKey: logKey, Registrars: registrars,
+		Algorithms: slices.Clone(pledge.Algorithms), TimeZones: slices.Clone(DefaultTimeZones),
+		MaxSigningAgeDays: DefaultMaxSigningAgeDays, MaxCorrections: DefaultMaxCorrections,
+	}
 	if err := p.init(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// NationalRegistrar is a registrar trusted for every agency ("*"), as
+// pakta init writes its first one: narrow it for a real agency.
+func NationalRegistrar(name string, key *pledge.PublicKey) *Registrar {
+	return &Registrar{Name: name, Agencies: []string{pledge.AllAgencies}, JWK: key}
 }
 
 func (p *Policy) init() error {
@@ -85,13 +145,41 @@ func (p *Policy) init() error {
 	if v.Name() != p.Origin {
 		return fmt.Errorf("verify: policy: log_key is named %q but origin is %q: the log's key name is its origin", v.Name(), p.Origin)
 	}
+	if len(p.Witnesses) > 0 || p.WitnessQuorum != nil {
+		return errors.New("verify: policy: witnesses are not supported by this version of pakta: remove \"witnesses\" and \"witness_quorum\", or upgrade")
+	}
 	p.verifier = v
-	p.registrars = pledge.NewKeySet()
+	p.registrars = make(map[string]*Registrar, len(p.Registrars))
+	names := map[string]bool{}
 	for i, r := range p.Registrars {
-		if r == nil {
-			return fmt.Errorf("verify: policy: registrars[%d] is null", i)
+		if err := r.init(); err != nil {
+			return fmt.Errorf("verify: policy: registrars[%d]: %w", i, err)
 		}
-		p.registrars.Add(r)
+		if names[r.Name] {
+			return fmt.Errorf("verify: policy: registrars[%d]: the name %q is used twice: reports name registrars by it", i, r.Name)
+		}
+		names[r.Name] = true
+		if _, dup := p.registrars[r.JWK.KeyID()]; dup {
+			return fmt.Errorf("verify: policy: registrars[%d]: key %s is listed twice", i, r.JWK.KeyID())
+		}
+		p.registrars[r.JWK.KeyID()] = r
+	}
+	p.readers = make(map[string]*Reader, len(p.Readers))
+	for i, r := range p.Readers {
+		switch {
+		case r == nil:
+			return fmt.Errorf("verify: policy: readers[%d] is null", i)
+		case r.Name == "":
+			return fmt.Errorf("verify: policy: readers[%d]: missing \"name\"", i)
+		case r.Role != RoleAuditor && r.Role != RoleSupervisor:
+			return fmt.Errorf("verify: policy: readers[%d]: role %q is not %q or %q", i, r.Role, RoleAuditor, RoleSupervisor)
+		case r.JWK == nil:
+			return fmt.Errorf("verify: policy: readers[%d]: missing \"jwk\"", i)
+		}
+		if _, dup := p.registrars[r.JWK.KeyID()]; dup {
+			return fmt.Errorf("verify: policy: readers[%d]: key %s is also a registrar's: give each role its own key", i, r.JWK.KeyID())
+		}
+		p.readers[r.JWK.KeyID()] = r
 	}
 	if p.Algorithms == nil {
 		p.Algorithms = slices.Clone(pledge.Algorithms)
@@ -104,11 +192,28 @@ func (p *Policy) init() error {
 			return fmt.Errorf("verify: policy: algorithm %q is not one pakta accepts (%v)", a, pledge.Algorithms)
 		}
 	}
+	if p.TimeZones == nil {
+		p.TimeZones = slices.Clone(DefaultTimeZones)
+	}
+	if len(p.TimeZones) == 0 {
+		return errors.New("verify: policy: time_zones is empty: no pledge could ever be accepted")
+	}
+	for _, z := range p.TimeZones {
+		if _, ok := parseOffset(z); !ok {
+			return fmt.Errorf("verify: policy: time zone %q is not an offset such as +08:00", z)
+		}
+	}
 	if p.MaxSigningAgeDays == 0 {
 		p.MaxSigningAgeDays = DefaultMaxSigningAgeDays
 	}
 	if p.MaxSigningAgeDays < 0 || p.MaxSigningAgeDays > 3660 {
 		return fmt.Errorf("verify: policy: max_signing_age_days %d is not between 1 and 3660", p.MaxSigningAgeDays)
+	}
+	if p.MaxCorrections == 0 {
+		p.MaxCorrections = DefaultMaxCorrections
+	}
+	if p.MaxCorrections < 0 || p.MaxCorrections > 1000 {
+		return fmt.Errorf("verify: policy: max_corrections %d is not between 1 and 1000", p.MaxCorrections)
 	}
 	if p.Roots != "" {
 		p.roots = x509.NewCertPool()
@@ -135,6 +240,56 @@ func (p *Policy) init() error {
 	return nil
 }
 
+func (r *Registrar) init() error {
+	switch {
+	case r == nil:
+		return errors.New("null")
+	case r.Name == "":
+		return errors.New(`missing "name": reports name a registrar by it`)
+	case r.JWK == nil:
+		return fmt.Errorf("%q: missing \"jwk\"", r.Name)
+	case len(r.Agencies) == 0:
+		return fmt.Errorf("%q: missing \"agencies\": list its agency codes, or [\"*\"] for every agency", r.Name)
+	}
+	for _, a := range r.Agencies {
+		if a == "" {
+			return fmt.Errorf("%q: an empty agency code", r.Name)
+		}
+		if a == pledge.AllAgencies && len(r.Agencies) > 1 {
+			return fmt.Errorf("%q: \"*\" (every agency) stands alone in agencies", r.Name)
+		}
+	}
+	if r.Until != "" {
+		t, err := time.Parse(time.RFC3339, r.Until)
+		if err != nil {
+			return fmt.Errorf("%q: until %q is not an RFC 3339 time such as 2030-12-31T23:59:59+08:00", r.Name, r.Until)
+		}
+		r.until = t
+	}
+	return nil
+}
+
+// Covers reports whether agency is in the registrar's scope.
+func (r *Registrar) Covers(agency string) bool {
+	for _, a := range r.Agencies {
+		if a == pledge.AllAgencies || a == agency {
+			return true
+		}
+	}
+	return false
+}
+
+// National reports whether the registrar's scope is every agency.
+func (r *Registrar) National() bool {
+	return len(r.Agencies) == 1 && r.Agencies[0] == pledge.AllAgencies
+}
+
+// ActiveAt reports whether the registrar was not yet retired at t (the
+// time the log recorded something it signed).
+func (r *Registrar) ActiveAt(t time.Time) bool {
+	return r.until.IsZero() || !t.After(r.until)
+}
+
 // Marshal writes the policy as indented JSON for people to read.
 func (p *Policy) Marshal() ([]byte, error) {
 	b, err := json.Marshal(p, jsontext.WithIndent("  "))
@@ -147,13 +302,24 @@ func (p *Policy) Marshal() ([]byte, error) {
 // Verifier checks checkpoint signatures with the log's key.
 func (p *Policy) Verifier() note.Verifier { return p.verifier }
 
-// RegistrarKeys is the set of trusted registrar keys.
-func (p *Policy) RegistrarKeys() *pledge.KeySet { return p.registrars }
+// Registrar returns the registrar whose key is kid.
+func (p *Policy) Registrar(kid string) (*Registrar, bool) {
+	r, ok := p.registrars[kid]
+	return r, ok
+}
 
-// IsRegistrar reports whether kid is a trusted registrar's key.
-func (p *Policy) IsRegistrar(kid string) bool {
-	_, ok := p.registrars.Lookup(kid)
-	return ok
+// Reader returns the policy reader whose key is kid.
+func (p *Policy) Reader(kid string) (*Reader, bool) {
+	r, ok := p.readers[kid]
+	return r, ok
+}
+
+// ResolveKey implements pledge.KeyResolver over the registrars' keys.
+func (p *Policy) ResolveKey(kid string) (*pledge.PublicKey, error) {
+	if r, ok := p.registrars[kid]; ok {
+		return r.JWK, nil
+	}
+	return nil, fmt.Errorf("key %s is not a registrar's in the trust policy: %w", kid, pledge.ErrUnknownKey)
 }
 
 // RootPool is the CA roots for x5c chains, nil when none are trusted.
@@ -164,17 +330,28 @@ func (p *Policy) MaxSigningAge() time.Duration {
 	return time.Duration(p.MaxSigningAgeDays) * 24 * time.Hour
 }
 
-// CheckSigningTime applies the time rule: signedAt no later than loggedAt
-// plus MaxClockSkew, and no earlier than loggedAt minus MaxSigningAge.
-// Instants are compared, not calendar dates.
-func (p *Policy) CheckSigningTime(signedAt, loggedAt time.Time) error {
-	if signedAt.After(loggedAt.Add(MaxClockSkew)) {
-		return fmt.Errorf("signed at %s, which is after the log recorded it at %s (by more than the %d minutes allowed for clock differences)",
-			signedAt.Format(time.RFC3339), loggedAt.UTC().Format("2006-01-02T15:04:05.000Z"), int(MaxClockSkew.Minutes()))
-	}
-	if signedAt.Before(loggedAt.Add(-p.MaxSigningAge())) {
-		return fmt.Errorf("signed at %s, more than %d days before the log recorded it at %s",
-			signedAt.Format(time.RFC3339), p.MaxSigningAgeDays, loggedAt.UTC().Format("2006-01-02T15:04:05.000Z"))
-	}
-	return nil
+// VerifyOptions is how statements are checked under the policy: its
+// algorithms and roots, with keys resolved by keys.
+func (p *Policy) VerifyOptions(keys pledge.KeyResolver) pledge.VerifyOptions {
+	return pledge.VerifyOptions{Keys: keys, Algorithms: p.Algorithms, Roots: p.roots}
 }
+
+// parseOffset reads "+08:00" as seconds east of UTC.
+func parseOffset(z string) (int, bool) {
+	if len(z) != 6 || (z[0] != '+' && z[0] != '-') || z[3] != ':' {
+		return 0, false
+	}
+	h, err1 := strconv.Atoi(z[1:3])
+	m, err2 := strconv.Atoi(z[4:6])
+	if err1 != nil || err2 != nil || h > 14 || m > 59 {
+		return 0, false
+	}
+	s := h*3600 + m*60
+	if z[0] == '-' {
+		s = -s
+	}
+	return s, true
+}
+
+// offsetOf writes t's UTC offset as "+08:00".
+func offsetOf(t time.Time) string { return t.Format("-07:00") }

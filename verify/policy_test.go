@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ func testPolicy(t testing.TB) (*Policy, []byte) {
 		t.Fatal(err)
 	}
 	reg, _ := pledge.GenerateKey("", rand.Reader)
-	p, err := NewPolicy("pakta.test/log", vkey, []*pledge.PublicKey{reg.Public()})
+	p, err := NewPolicy("pakta.test/log", vkey, []*Registrar{NationalRegistrar("Registrar", reg.Public())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestPolicyRoundTrip(t *testing.T) {
 	if !bytes.Equal(b, b2) {
 		t.Fatalf("policy changed on a round trip:\n%s\n%s", b, b2)
 	}
-	if !q.IsRegistrar(p.Registrars[0].KeyID()) || q.MaxSigningAge() != 30*24*time.Hour || q.Verifier().Name() != "pakta.test/log" {
+	if _, ok := q.Registrar(p.Registrars[0].JWK.KeyID()); !ok || q.MaxSigningAge() != 3*24*time.Hour || q.Verifier().Name() != "pakta.test/log" || q.MaxCorrections != 3 {
 		t.Fatal("policy lost its meaning on a round trip")
 	}
 }
@@ -68,8 +69,22 @@ func TestParsePolicyRejects(t *testing.T) {
     "ES256",
     "PS256",
     "RS256"`, ``), "algorithms is empty"},
-		{"negative age", edit(`"max_signing_age_days": 30`, `"max_signing_age_days": -1`), "between 1 and"},
-		{"private registrar key", edit(`"registrars": [`, `"registrars": [`+string(privJWK)+`,`), "private key"},
+		{"negative age", edit(`"max_signing_age_days": 3`, `"max_signing_age_days": -1`), "between 1 and"},
+		{"negative corrections", edit(`"max_corrections": 3`, `"max_corrections": -1`), "between 1 and"},
+		{"private registrar key", edit(`"jwk": {`, `"jwk": `+string(privJWK)+`, "x": {`), "private key"},
+		{"registrar as a bare key (the old form)", edit(`"registrars": [`, `"registrars": [`+string(privJWK)+`,`), "registrars"},
+		{"registrar without name", edit(`"name": "Registrar",`, ``), "missing \"name\""},
+		{"registrar without agencies", edit(`"agencies": [
+        "*"
+      ],`, ``), "missing \"agencies\""},
+		{"registrar star with others", edit(`"*"`, `"*", "7601"`), "stands alone"},
+		{"registrar until without offset", edit(`"agencies"`, `"until": "2030-12-31T23:59:59", "agencies"`), "until"},
+		{"time zone not an offset", edit(`"+07:00",`, `"WIB",`), "not an offset"},
+		{"empty time zones", edit(`"+07:00",
+    "+08:00",
+    "+09:00"`, ``), "time_zones is empty"},
+		{"witnesses not yet supported", edit(`"algorithms"`, `"witnesses": [{"name": "w", "key": "k"}], "algorithms"`), "witnesses are not supported"},
+		{"reader with unknown role", edit(`"algorithms"`, `"readers": [{"name": "Inspektorat", "role": "admin", "jwk": `+string(mustPublic(priv))+`}], "algorithms"`), "role \"admin\""},
 		{"bad roots", edit(`"algorithms"`, `"roots": "not pem", "algorithms"`), "no PEM certificate"},
 		{"not JSON", []byte("origin = x"), "policy"},
 	}
@@ -93,18 +108,34 @@ func TestCheckSigningTime(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
 		signedAt time.Time
-		ok       bool
+		wantErr  string
 	}{
-		{"08:15 WITA is 00:15 UTC, before logged_at", time.Date(2023, 11, 27, 8, 15, 0, 0, wita), true},
-		{"skew of 4 minutes", logged.Add(4 * time.Minute), true},
-		{"skew of 6 minutes", logged.Add(6 * time.Minute), false},
-		{"29 days before", logged.AddDate(0, 0, -29), true},
-		{"31 days before", logged.AddDate(0, 0, -31), false},
+		{"08:15 WITA is 00:15 UTC, before logged_at", time.Date(2023, 11, 27, 8, 15, 0, 0, wita), ""},
+		{"skew of 4 minutes", logged.Add(4 * time.Minute).In(wita), ""},
+		{"skew of 6 minutes", logged.Add(6 * time.Minute).In(wita), "after the log recorded it"},
+		{"2 days before", logged.AddDate(0, 0, -2).In(wita), ""},
+		{"4 days before (default tolerance 3 days)", logged.AddDate(0, 0, -4).In(wita), "more than 3 days before"},
+		{"UTC offset not allowed", logged.Add(-time.Minute), "offset +00:00"},
+		{"+23:59 moves the date", logged.Add(-time.Minute).In(time.FixedZone("", 23*3600+59*60)), "offset +23:59"},
+		{"WIT allowed", logged.In(time.FixedZone("WIT", 9*3600)), ""},
 	} {
-		if err := p.CheckSigningTime(tt.signedAt, logged); (err == nil) != tt.ok {
-			t.Errorf("%s: %v", tt.name, err)
+		pl := &pledge.Pledge{SignedAt: tt.signedAt.Format(time.RFC3339)}
+		err := p.CheckSigningTime(pl, logged)
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.wantErr)
+		}
+		if errors.Is(err, ErrNotAllowed) {
+			t.Errorf("%s: a time error is a malformed statement (400), not ErrNotAllowed", tt.name)
 		}
 	}
+}
+
+func mustPublic(k *pledge.PrivateKey) []byte {
+	b, err := k.Public().MarshalJSON()
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func FuzzPolicy(f *testing.F) {

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -21,6 +23,7 @@ const (
 	CheckInclusion  = "inclusion"
 	CheckSignature  = "signature"
 	CheckKey        = "key"
+	CheckTemplate   = "template"
 	CheckStatement  = "statement"
 	CheckTime       = "time"
 	CheckClaim      = "claim"
@@ -77,6 +80,35 @@ type EntryFacts struct {
 	Election string         `json:"election,omitzero"`
 	Place    string         `json:"place,omitzero"`
 	KeyID    string         `json:"kid,omitzero"`
+	// Key is the enrollment that bound the signing key, for a pledge
+	// signed with an enrolled key.
+	Key *KeyFacts `json:"key,omitzero"`
+	// Published is the template the pledge was signed under.
+	Published *TemplateFacts `json:"published,omitzero"`
+}
+
+// KeyFacts is who enrolled the signing key, and when.
+type KeyFacts struct {
+	Index      uint64   `json:"index"`
+	LoggedAt   string   `json:"logged_at"`
+	Registrars []string `json:"registrars"`
+	ValidFrom  string   `json:"valid_from"`
+	ValidUntil string   `json:"valid_until,omitzero"`
+}
+
+// TemplateFacts is the template a pledge was signed under: where the log
+// holds it, who published it and when, its deadline and whether the pledge
+// was logged before it (by logged_at, the log's clock: never the signer's).
+type TemplateFacts struct {
+	ID         string   `json:"id"`
+	SHA256     string   `json:"sha256"`
+	Index      uint64   `json:"index"`
+	LoggedAt   string   `json:"logged_at"`
+	Publishers []string `json:"publishers"`
+	Deadline   string   `json:"deadline,omitzero"`
+	// OnTime is set when the template has a deadline: whether the pledge
+	// was logged by then.
+	OnTime *bool `json:"on_time,omitzero"`
 }
 
 // Passed reports whether the verdict is Pass.
@@ -119,12 +151,24 @@ func Verify(b *Bundle, p *Policy, claim *Claim) *Report {
 	return r.finish()
 }
 
+// report is one verification in progress: each check reads what the ones
+// before it established.
 type report struct {
 	policy *Policy
 	claim  *Claim
 	checks []Check
 	facts  *EntryFacts
 	failed bool
+
+	keyFacts      *KeyFacts
+	templateFacts *TemplateFacts
+
+	bundle *Bundle
+	cp     Checkpoint
+	// The entries of the bundle, once read (nil when absent).
+	main, enrollment, template *opened
+	jws                        *pledge.JWS      // the main statement, parsed unvalidated
+	v                          *pledge.Verified // its signatures checked
 }
 
 func (r *report) pass(id, format string, args ...any) {
@@ -137,7 +181,7 @@ func (r *report) fail(id, format string, args ...any) {
 }
 
 func (r *report) finish() *Report {
-	ids := []string{CheckBundle, CheckCheckpoint, CheckInclusion, CheckSignature, CheckKey, CheckStatement, CheckTime}
+	ids := []string{CheckBundle, CheckCheckpoint, CheckInclusion, CheckSignature, CheckKey, CheckTemplate, CheckStatement, CheckTime}
 	if r.claim != nil {
 		ids = append(ids, CheckClaim)
 	}
@@ -156,6 +200,7 @@ func (r *report) finish() *Report {
 
 var notProven = []string{
 	"that the log showed this same history to everyone: a log could fork its history for different readers; compare checkpoints with other auditors (witness cosignatures will make this automatic)",
+	"when the entry was logged, other than by the log operator's own clock: logged_at is the log's word, not an independent time",
 	"that the key was not revoked between its enrollment and this entry: the log refuses such entries, but a bundle cannot prove an absence; a full audit of the log can",
 	"that no later correction exists: a later pledge by the same signer may supersede this one",
 	"who physically used the key: the enrollment shows that a registrar vouched the key belongs to the person, and that the person held it",
@@ -168,243 +213,420 @@ func humanLogged(t time.Time) string { return t.UTC().Format("2 January 2006 at 
 
 // opened is an entry whose inclusion under the checkpoint has been checked.
 type opened struct {
+	ep    *EntryProof
 	entry Entry
-	index uint64
-	cp    Checkpoint
+	proof *Proof
 }
 
+func (o *opened) index() uint64 { return o.proof.Index }
+
+// run applies the checks in order, stopping at the first that fails.
 func (r *report) run(b *Bundle) {
-	p := r.policy
-	// checkpoint: the proof's checkpoint, signed by the log's key.
-	entry, proof, err := b.main().read() // already read by ParseBundle, usually
-	if err != nil {
-		r.fail(CheckCheckpoint, "the entry or its proof cannot be read: %s", plain(err))
-		return
+	r.bundle = b
+	for _, check := range []func() bool{
+		r.checkCheckpoint, r.checkInclusion, r.checkSignature, r.checkKey,
+		r.checkTemplate, r.checkStatement, r.checkTime, r.checkClaim,
+	} {
+		if !check() {
+			return
+		}
 	}
-	cp, _, err := OpenCheckpoint(proof.Checkpoint, p.Origin, p.Verifier())
+}
+
+// checkCheckpoint: every proof in the bundle names the same checkpoint,
+// signed by the log's key.
+func (r *report) checkCheckpoint() bool {
+	p := r.policy
+	open := func(what string, ep *EntryProof) (*opened, bool) {
+		if ep == nil {
+			return nil, true
+		}
+		e, pr, err := ep.read() // already read by ParseBundle, usually
+		if err != nil {
+			r.fail(CheckCheckpoint, "%s or its proof cannot be read: %s", what, plain(err))
+			return nil, false
+		}
+		if r.main != nil && string(pr.Checkpoint) != string(r.main.proof.Checkpoint) {
+			r.fail(CheckCheckpoint, "%s is proved under a different checkpoint than the entry: both must come from the same signed state of the log", what)
+			return nil, false
+		}
+		return &opened{ep: ep, entry: e, proof: pr}, true
+	}
+	var ok bool
+	if r.main, ok = open("the entry", r.bundle.main()); !ok {
+		return false
+	}
+	if r.enrollment, ok = open("the key's enrollment", r.bundle.Key.Enrollment); !ok {
+		return false
+	}
+	if r.template, ok = open("the template", r.bundle.Template); !ok {
+		return false
+	}
+	cp, _, err := OpenCheckpoint(r.main.proof.Checkpoint, p.Origin, p.Verifier())
 	if err != nil {
 		r.fail(CheckCheckpoint, "%s", explainCheckpoint(err, p))
-		return
+		return false
 	}
-	var enrollProof *Proof
-	var enrollEntry Entry
-	if ev := b.Key.Enrollment; ev != nil {
-		if enrollEntry, enrollProof, err = ev.read(); err != nil {
-			r.fail(CheckCheckpoint, "the enrollment or its proof cannot be read: %s", plain(err))
-			return
-		}
-		if string(enrollProof.Checkpoint) != string(proof.Checkpoint) {
-			r.fail(CheckCheckpoint, "the enrollment is proved under a different checkpoint than the entry: both must come from the same signed state of the log")
-			return
-		}
-	}
-	r.pass(CheckCheckpoint, "the log %q signed a checkpoint of %d entries with root %x…", cp.Origin, cp.Size, cp.Root[:8])
+	r.cp = cp
+	r.pass(CheckCheckpoint, "the log %s signed a checkpoint of %d entries with root %x…", quote(cp.Origin), cp.Size, cp.Root[:8])
+	return true
+}
 
-	// inclusion, under the checkpoint just opened (the enrollment's is the
-	// same bytes): its signature is checked once.
-	if err := proof.verifyInclusion(b.Entry, cp); err != nil {
-		r.fail(CheckInclusion, "the entry is not at index %d of the log's checkpoint: %s", proof.Index, explainInclusion(err))
-		return
+// checkInclusion: every entry of the bundle is in the checkpoint's tree,
+// whose signature was checked once.
+func (r *report) checkInclusion() bool {
+	if err := r.main.proof.verifyInclusion(r.main.ep.Entry, r.cp); err != nil {
+		r.fail(CheckInclusion, "the entry is not at index %d of the log's checkpoint: %s", r.main.index(), explainInclusion(err))
+		return false
 	}
-	main := opened{entry: entry, index: proof.Index, cp: cp}
-	var enrollment *opened
-	if enrollProof != nil {
-		if err := enrollProof.verifyInclusion(b.Key.Enrollment.Entry, cp); err != nil {
-			r.fail(CheckInclusion, "the key's enrollment is not at index %d of the log's checkpoint: %s", enrollProof.Index, explainInclusion(err))
-			return
+	parts := []string{fmt.Sprintf("the entry is at index %d", r.main.index())}
+	for _, o := range []struct {
+		what string
+		e    *opened
+	}{{"the key's enrollment", r.enrollment}, {"the template", r.template}} {
+		if o.e == nil {
+			continue
 		}
-		enrollment = &opened{entry: enrollEntry, index: enrollProof.Index, cp: cp}
-		r.pass(CheckInclusion, "the entry is at index %d and the key's enrollment at index %d of that log", main.index, enrollment.index)
-	} else {
-		r.pass(CheckInclusion, "the entry is at index %d of that log", main.index)
+		if err := o.e.proof.verifyInclusion(o.e.ep.Entry, r.cp); err != nil {
+			r.fail(CheckInclusion, "%s is not at index %d of the log's checkpoint: %s", o.what, o.e.index(), explainInclusion(err))
+			return false
+		}
+		parts = append(parts, fmt.Sprintf("%s at index %d", o.what, o.e.index()))
 	}
+	r.pass(CheckInclusion, "%s of that log", joinAnd(parts))
+	return true
+}
 
-	// signature
+// checkSignature: the entry's JWS is well-formed and every signature on it
+// is valid, under the key the bundle's enrollment holds, the policy's
+// registrars, or an x5c chain to a policy root.
+func (r *report) checkSignature() bool {
+	p := r.policy
 	// The statement's own rules are the statement check's: parse the JWS
 	// strictly but leave them for later, so that a validly signed pledge
 	// with, say, a wrong date is reported as such.
-	jws, err := pledge.ParseUnvalidated(entry.JWS)
+	jws, err := pledge.ParseUnvalidated(r.main.entry.JWS)
 	if err != nil {
 		r.fail(CheckSignature, "the signed document in the entry (a JWS) is not well-formed: %s", plain(err))
-		return
+		return false
 	}
-	keys := pledge.NewKeySet(p.RegistrarKeys().Keys()...)
-	var enrolled *pledge.Verified
-	if enrollment != nil {
-		enrolled, err = pledge.Verify(enrollment.entry.JWS, pledge.VerifyOptions{Keys: p.RegistrarKeys(), Algorithms: p.Algorithms, Roots: p.RootPool()})
+	r.jws = jws
+	keys := pledge.NewKeySet()
+	for _, reg := range p.Registrars {
+		keys.Add(reg.JWK)
+	}
+	if _, isPledge := jws.Statement.(*pledge.Pledge); isPledge && r.enrollment != nil {
+		// Only the enrolled key is read here; whether the enrollment itself
+		// holds is the key check's.
+		ej, err := pledge.ParseUnvalidated(r.enrollment.entry.JWS)
 		if err != nil {
-			r.fail(CheckSignature, "the key's enrollment (index %d) is not validly signed by a trusted registrar and the key itself: %s", enrollment.index, plain(err))
-			return
+			r.fail(CheckSignature, "the key's enrollment (index %d) is not a well-formed JWS, so the key it would bind is unknown: %s", r.enrollment.index(), plain(err))
+			return false
 		}
-		e, ok := enrolled.Statement.(*pledge.Enrollment)
-		if !ok {
-			r.fail(CheckSignature, "the key evidence at index %d is a %s, not an enrollment", enrollment.index, enrolled.Statement.StatementType())
-			return
+		e, ok := ej.Statement.(*pledge.Enrollment)
+		if !ok || e.JWK == nil {
+			r.fail(CheckSignature, "the key evidence at index %d is %s, not an enrollment", r.enrollment.index(), article(ej.Statement.StatementType()))
+			return false
 		}
 		keys.Add(e.JWK)
 	}
-	v, err := jws.Verify(pledge.VerifyOptions{Keys: keys, Algorithms: p.Algorithms, Roots: p.RootPool()})
+	v, err := jws.Verify(p.VerifyOptions(keys))
 	if err != nil {
 		if errors.Is(err, pledge.ErrUnknownKey) {
-			r.fail(CheckSignature, "the %s is signed with a key that neither the bundle's enrollment nor the policy's registrars hold, so its signature cannot be checked (%s)", jws.Statement.StatementType(), plain(err))
+			r.fail(CheckSignature, "the %s is signed with a key that neither the bundle's enrollment nor the policy's registrars hold, so its signature cannot be checked (%s); a retired registrar stays in the policy with \"until\"", jws.Statement.StatementType(), plain(err))
 		} else {
 			r.fail(CheckSignature, "the %s's signature is not valid: %s", jws.Statement.StatementType(), plain(err))
 		}
-		return
+		return false
 	}
+	r.v = v
 	kids := make([]string, len(v.Signers))
 	for i, s := range v.Signers {
 		kids[i] = s.Header.Algorithm + " key " + s.Key.KeyID()
 	}
 	r.pass(CheckSignature, "the %s carries %d valid signature(s): %s", jws.Statement.StatementType(), len(v.Signers), strings.Join(kids, ", "))
+	return true
+}
 
-	// key
-	if !r.checkKey(v, main, enrollment, enrolled) {
-		return
-	}
+// verifyEvidence checks a registrar-signed entry of the bundle (an
+// enrollment or a template) under the policy alone, and its rules at the
+// time the log recorded it.
+func (r *report) verifyEvidence(o *opened) (*pledge.Verified, error) {
+	return pledge.Verify(o.entry.JWS, r.policy.VerifyOptions(r.policy))
+}
 
-	// statement
-	if err := v.Statement.Validate(); err != nil {
-		r.fail(CheckStatement, "the %s is validly signed, but its content breaks the rules: %s", v.Statement.StatementType(), plain(err))
-		return
-	}
+// checkKey: the key that signed is bound to the signer (pledges), or the
+// registrars who signed may do what the statement does.
+func (r *report) checkKey() bool {
+	p, v := r.policy, r.v
+	loggedAt := r.main.entry.LoggedAt
 	switch st := v.Statement.(type) {
 	case *pledge.Pledge:
-		r.pass(CheckStatement, "the pledge is well-formed: %s %s is a valid identifier, its date %s is the date of signed_at %s, and its text matches template %s (sha256 %s…)",
-			st.Signer.Scheme, st.Signer.ID, st.Date, st.SignedAt, st.Template.ID, st.Template.SHA256[:12])
+		return r.checkPledgeKey(st)
+	case *pledge.Enrollment:
+		if r.enrollment != nil {
+			r.fail(CheckKey, "an enrollment's bundle carries another enrollment as key evidence")
+			return false
+		}
+		regs, err := p.CheckEnrollment(st, v.Signers, loggedAt)
+		if err != nil {
+			r.fail(CheckKey, "%s", plain(err))
+			return false
+		}
+		r.pass(CheckKey, "registrar %s enrolled key %s for %s %s %s, and the key signed too (proof of possession)", registrarNames(regs), st.JWK.KeyID(), st.Subject.Scheme, st.Subject.ID, quote(st.Subject.Name))
+		return true
+	case *pledge.Revocation:
+		if r.enrollment == nil {
+			r.fail(CheckKey, "the bundle carries no enrollment of the revoked key %s, so nothing shows whose key it was", st.KID)
+			return false
+		}
+		ev, err := r.verifyEvidence(r.enrollment)
+		if err != nil {
+			r.fail(CheckKey, "the revoked key's enrollment (index %d) does not verify under the policy: %s", r.enrollment.index(), plain(err))
+			return false
+		}
+		e, ok := ev.Statement.(*pledge.Enrollment)
+		switch {
+		case !ok:
+			r.fail(CheckKey, "the key evidence at index %d is %s, not an enrollment", r.enrollment.index(), article(ev.Statement.StatementType()))
+			return false
+		case e.JWK.KeyID() != st.KID:
+			r.fail(CheckKey, "the enrollment at index %d is for key %s, not for the revoked key %s", r.enrollment.index(), e.JWK.KeyID(), st.KID)
+			return false
+		case r.enrollment.index() >= r.main.index():
+			r.fail(CheckKey, "the enrollment (index %d) was logged after the revocation (index %d)", r.enrollment.index(), r.main.index())
+			return false
+		}
+		regs, err := p.CheckRevocation(v.Signers, &e.Subject, loggedAt)
+		if err != nil {
+			r.fail(CheckKey, "%s", plain(err))
+			return false
+		}
+		r.pass(CheckKey, "registrar %s revoked key %s, which was enrolled for %s %s %s at index %d", registrarNames(regs), st.KID, e.Subject.Scheme, e.Subject.ID, quote(e.Subject.Name), r.enrollment.index())
+		return true
+	case *pledge.Template:
+		regs, err := p.CheckTemplate(st, v.Signers, loggedAt)
+		if err != nil {
+			r.fail(CheckKey, "%s", plain(err))
+			return false
+		}
+		r.pass(CheckKey, "the template is published by registrar %s, for agencies %s", registrarNames(regs), strings.Join(st.Agencies, ", "))
+		return true
 	default:
-		r.pass(CheckStatement, "the %s is well-formed", st.StatementType())
-	}
-
-	// time
-	facts := &EntryFacts{Origin: cp.Origin, Index: main.index, TreeSize: cp.Size, Type: v.Statement.StatementType(), LoggedAt: entry.LoggedAt.UTC().Format(loggedAtLayout)}
-	if pl, ok := v.Statement.(*pledge.Pledge); ok {
-		signedAt, _ := pl.SignedAtTime()
-		if err := p.CheckSigningTime(signedAt, entry.LoggedAt); err != nil {
-			r.fail(CheckTime, "the pledge is %v", err)
-			return
-		}
-		r.pass(CheckTime, "the pledge is dated %s (signed at %s); the log recorded it on %s", humanDate(signedAt), signedAt.Format("15:04 -07:00"), humanLogged(entry.LoggedAt))
-		signer := pl.Signer
-		facts.Signer, facts.Date, facts.SignedAt = &signer, pl.Date, pl.SignedAt
-		facts.Template, facts.Election, facts.Place = pl.Template.ID, pl.Election, pl.Place
-		facts.KeyID = v.Signers[0].Key.KeyID()
-	} else {
-		r.pass(CheckTime, "the log recorded the %s on %s", v.Statement.StatementType(), humanLogged(entry.LoggedAt))
-	}
-	r.facts = facts
-
-	// claim
-	if c := r.claim; c != nil {
-		pl, ok := v.Statement.(*pledge.Pledge)
-		var problems []string
-		if !ok {
-			problems = append(problems, "the entry is "+article(v.Statement.StatementType())+", not a pledge")
-		} else {
-			if pl.Signer.Scheme != c.Scheme || pl.Signer.ID != c.ID {
-				problems = append(problems, fmt.Sprintf("it was signed by %s %s, not %s %s", pl.Signer.Scheme, pl.Signer.ID, c.Scheme, c.ID))
-			}
-			if pl.Date != c.Date {
-				problems = append(problems, fmt.Sprintf("it is dated %s, not %s", pl.Date, c.Date))
-			}
-			if c.Template != "" && pl.Template.ID != c.Template {
-				problems = append(problems, fmt.Sprintf("its template is %s, not %s", pl.Template.ID, c.Template))
-			}
-			if c.Election != "" && pl.Election != c.Election {
-				problems = append(problems, fmt.Sprintf("its election is %q, not %q", pl.Election, c.Election))
-			}
-		}
-		if len(problems) > 0 {
-			r.fail(CheckClaim, "the claim does not hold: %s", strings.Join(problems, "; "))
-			return
-		}
-		r.pass(CheckClaim, "%s %s (%s) signed this pledge dated %s", pl.Signer.Scheme, pl.Signer.ID, pl.Signer.Name, pl.Date)
+		r.fail(CheckKey, "%s is not a statement pakta logs", article(st.StatementType()))
+		return false
 	}
 }
 
-// checkKey: the signer's key is bound to the signer.
-func (r *report) checkKey(v *pledge.Verified, main opened, enrollment *opened, enrolled *pledge.Verified) bool {
-	p := r.policy
-	registrarNames := func(skip string) []string {
-		var out []string
-		for _, s := range v.Signers {
-			if s.Key.KeyID() != skip && p.IsRegistrar(s.Key.KeyID()) {
-				out = append(out, s.Key.KeyID())
-			}
-		}
-		return out
+// checkPledgeKey: the pledge's key was enrolled for the signer by a
+// registrar trusted for the signer's agency, or is certificate-backed.
+func (r *report) checkPledgeKey(pl *pledge.Pledge) bool {
+	p, v := r.policy, r.v
+	loggedAt := r.main.entry.LoggedAt
+	signedAt, err := pl.SignedAtTime()
+	if err != nil {
+		r.fail(CheckKey, "the pledge's signed_at %s is not a date and time, so nothing shows that the key was valid when it signed", quote(pl.SignedAt))
+		return false
 	}
-	switch st := v.Statement.(type) {
-	case *pledge.Pledge:
-		first := v.Signers[0]
-		signedAt, err := st.SignedAtTime()
-		if err != nil {
-			r.fail(CheckKey, "the pledge's signed_at %q is not a date and time, so nothing shows that the key was valid when it signed", st.SignedAt)
+	// A second signature is an official who witnessed the signing: it must
+	// be a registrar's, so that the bundle is checked with the policy alone.
+	if _, err := p.CheckRegistrars(v.Signers[1:], "", pl.Signer.Agency.Code, loggedAt); err != nil {
+		r.fail(CheckKey, "the countersignature is not acceptable: %s", plain(err))
+		return false
+	}
+	first := v.Signers[0]
+	if first.Chain != nil {
+		if r.enrollment != nil {
+			r.fail(CheckKey, "the pledge is certificate-backed, but the bundle also carries an enrollment")
 			return false
 		}
-		for _, s := range v.Signers[1:] {
-			if !p.IsRegistrar(s.Key.KeyID()) {
-				r.fail(CheckKey, "the countersignature by key %s is not by a registrar the policy trusts", s.Key.KeyID())
-				return false
-			}
-		}
-		if first.Chain != nil {
-			if enrollment != nil {
-				r.fail(CheckKey, "the pledge is certificate-backed, but the bundle also carries an enrollment")
-				return false
-			}
-			leaf := first.Chain[0]
-			r.pass(CheckKey, "the signature was made with the key of certificate %q (serialNumber %s), issued under the trusted root %q and valid on %s",
-				leaf.Subject.CommonName, leaf.Subject.SerialNumber, first.Chain[len(first.Chain)-1].Subject.CommonName, humanDate(signedAt))
-			return true
-		}
-		if enrollment == nil {
-			r.fail(CheckKey, "the bundle carries no enrollment for key %s, so nothing binds it to %s %s", first.Key.KeyID(), st.Signer.Scheme, st.Signer.ID)
-			return false
-		}
-		e := enrolled.Statement.(*pledge.Enrollment)
-		switch {
-		case e.JWK.KeyID() != first.Key.KeyID():
-			r.fail(CheckKey, "the enrollment at index %d is for key %s, but the pledge is signed with key %s", enrollment.index, e.JWK.KeyID(), first.Key.KeyID())
-		case e.Subject.Scheme != st.Signer.Scheme || e.Subject.ID != st.Signer.ID:
-			r.fail(CheckKey, "key %s is enrolled for %s %s (index %d), not for the signer %s %s", first.Key.KeyID(), e.Subject.Scheme, e.Subject.ID, enrollment.index, st.Signer.Scheme, st.Signer.ID)
-		case enrollment.index >= main.index:
-			r.fail(CheckKey, "the enrollment (index %d) was logged after the pledge (index %d)", enrollment.index, main.index)
-		case !e.Covers(signedAt):
-			until := "with no end"
-			if e.ValidUntil != "" {
-				until = "until " + e.ValidUntil
-			}
-			r.fail(CheckKey, "the enrollment is valid from %s %s, which does not cover signed_at %s", e.ValidFrom, until, st.SignedAt)
-		default:
-			regs := make([]string, 0, len(enrolled.Signers))
-			for _, s := range enrolled.Signers {
-				if s.Key.KeyID() != e.JWK.KeyID() {
-					regs = append(regs, s.Key.KeyID())
-				}
-			}
-			r.pass(CheckKey, "the signature was made with key %s, which registrar %s enrolled for %s %s (%s) at index %d, valid on %s",
-				first.Key.KeyID(), strings.Join(regs, ", "), e.Subject.Scheme, e.Subject.ID, e.Subject.Name, enrollment.index, humanDate(signedAt))
-			return true
+		leaf := first.Chain[0]
+		r.pass(CheckKey, "the signature was made with the key of certificate %s (serialNumber %s), issued under the trusted root %s and valid on %s",
+			quote(leaf.Subject.CommonName), quote(leaf.Subject.SerialNumber), quote(first.Chain[len(first.Chain)-1].Subject.CommonName), humanDate(signedAt))
+		return true
+	}
+	kid := first.Key.KeyID()
+	if r.enrollment == nil {
+		r.fail(CheckKey, "the bundle carries no enrollment for key %s, so nothing binds it to %s %s", kid, pl.Signer.Scheme, quote(pl.Signer.ID))
+		return false
+	}
+	ev, err := r.verifyEvidence(r.enrollment)
+	if err != nil {
+		if errors.Is(err, pledge.ErrUnknownKey) {
+			r.fail(CheckKey, "the key's enrollment (index %d) is signed by a key that is not a registrar's in the trust policy (%s): a registrar that enrolled keys stays in the policy, retired with \"until\"", r.enrollment.index(), plain(err))
+		} else {
+			r.fail(CheckKey, "the key's enrollment (index %d) is not validly signed by a trusted registrar and the key itself: %s", r.enrollment.index(), plain(err))
 		}
 		return false
-	case *pledge.Enrollment:
-		regs := registrarNames(st.JWK.KeyID())
-		if len(regs) == 0 {
-			r.fail(CheckKey, "the enrollment is not signed by a registrar the policy trusts")
+	}
+	e, ok := ev.Statement.(*pledge.Enrollment)
+	if !ok {
+		r.fail(CheckKey, "the key evidence at index %d is %s, not an enrollment", r.enrollment.index(), article(ev.Statement.StatementType()))
+		return false
+	}
+	regs, err := p.CheckEnrollment(e, ev.Signers, r.enrollment.entry.LoggedAt)
+	if err != nil {
+		r.fail(CheckKey, "the key's enrollment (index %d) does not hold: %s", r.enrollment.index(), plain(err))
+		return false
+	}
+	if err := CheckKeyBinding(pl, kid, Binding{Enrollment: e, Index: r.enrollment.index()}, r.main.index(), loggedAt); err != nil {
+		r.fail(CheckKey, "%s", plain(err))
+		return false
+	}
+	r.pass(CheckKey, "the signature was made with key %s, which registrar %s enrolled for %s %s %s at index %d on %s, valid %s",
+		kid, registrarNames(regs), e.Subject.Scheme, e.Subject.ID, quote(e.Subject.Name), r.enrollment.index(), humanLogged(r.enrollment.entry.LoggedAt), validity(e))
+	r.keyFacts = &KeyFacts{Index: r.enrollment.index(), LoggedAt: formatLoggedAt(r.enrollment.entry.LoggedAt), Registrars: names(regs), ValidFrom: e.ValidFrom, ValidUntil: e.ValidUntil}
+	return true
+}
+
+// checkTemplate: a pledge was signed under a template that a registrar
+// trusted for the signer's agency published in the log before it.
+func (r *report) checkTemplate() bool {
+	pl, ok := r.v.Statement.(*pledge.Pledge)
+	if !ok {
+		if r.template != nil {
+			r.fail(CheckTemplate, "only a pledge's bundle carries a template, and this entry is %s", article(r.v.Statement.StatementType()))
 			return false
 		}
-		r.pass(CheckKey, "registrar %s enrolled key %s for %s %s, and the key signed too (proof of possession)", strings.Join(regs, ", "), st.JWK.KeyID(), st.Subject.Scheme, st.Subject.ID)
-		return true
-	default:
-		regs := registrarNames("")
-		if len(regs) != len(v.Signers) {
-			r.fail(CheckKey, "the %s is signed by a key that is not a registrar the policy trusts", st.StatementType())
-			return false
-		}
-		r.pass(CheckKey, "the %s is signed by registrar %s", st.StatementType(), strings.Join(regs, ", "))
+		r.pass(CheckTemplate, "%s is not signed under a template", article(r.v.Statement.StatementType()))
 		return true
 	}
+	if r.template == nil {
+		r.fail(CheckTemplate, "the bundle carries no template, so nothing shows that the pledge's text is the official wording of template %s", pl.Template.ID)
+		return false
+	}
+	tv, err := r.verifyEvidence(r.template)
+	if err != nil {
+		r.fail(CheckTemplate, "the template (index %d) is not validly signed by a registrar of the trust policy: %s", r.template.index(), plain(err))
+		return false
+	}
+	tm, ok := tv.Statement.(*pledge.Template)
+	if !ok {
+		r.fail(CheckTemplate, "the template evidence at index %d is %s, not a template", r.template.index(), article(tv.Statement.StatementType()))
+		return false
+	}
+	published := r.template.entry.LoggedAt
+	regs, err := r.policy.CheckTemplate(tm, tv.Signers, published)
+	if err != nil {
+		r.fail(CheckTemplate, "the template (index %d) does not hold: %s", r.template.index(), plain(err))
+		return false
+	}
+	if err := CheckTemplateBinding(pl, TemplateBinding{Template: tm, Index: r.template.index()}, r.main.index()); err != nil {
+		r.fail(CheckTemplate, "%s", plain(err))
+		return false
+	}
+	tf := &TemplateFacts{ID: tm.ID, SHA256: tm.SHA256, Index: r.template.index(), LoggedAt: formatLoggedAt(published), Publishers: names(regs), Deadline: tm.Deadline}
+	deadline := "it has no deadline"
+	if d, ok, _ := tm.DeadlineTime(); ok {
+		onTime := !r.main.entry.LoggedAt.After(d)
+		tf.OnTime = &onTime
+		if onTime {
+			deadline = fmt.Sprintf("the pledge was logged before its deadline %s (on time)", tm.Deadline)
+		} else {
+			deadline = fmt.Sprintf("the pledge was logged after its deadline %s (late)", tm.Deadline)
+		}
+	}
+	r.templateFacts = tf
+	r.pass(CheckTemplate, "the pledge's text is the wording of template %s (sha256 %s…) for %s, which registrar %s published at index %d on %s; %s",
+		tm.ID, tm.SHA256[:12], quote(tm.Election), registrarNames(regs), r.template.index(), humanLogged(published), deadline)
+	return true
+}
+
+// checkStatement: the statement's own rules (identifiers, text, dates).
+func (r *report) checkStatement() bool {
+	if err := r.v.Statement.Validate(); err != nil {
+		r.fail(CheckStatement, "the %s is validly signed, but its content breaks the rules: %s", r.v.Statement.StatementType(), plain(err))
+		return false
+	}
+	switch st := r.v.Statement.(type) {
+	case *pledge.Pledge:
+		r.pass(CheckStatement, "the pledge is well-formed: %s %s is a valid identifier, its date %s is the date of signed_at %s, and its text hashes to its template's sha256",
+			st.Signer.Scheme, st.Signer.ID, st.Date, st.SignedAt)
+	default:
+		r.pass(CheckStatement, "the %s is well-formed", st.StatementType())
+	}
+	return true
+}
+
+// checkTime: a pledge's signed_at against the log's clock.
+func (r *report) checkTime() bool {
+	loggedAt := r.main.entry.LoggedAt
+	facts := &EntryFacts{Origin: r.cp.Origin, Index: r.main.index(), TreeSize: r.cp.Size, Type: r.v.Statement.StatementType(), LoggedAt: formatLoggedAt(loggedAt)}
+	r.facts = facts
+	pl, ok := r.v.Statement.(*pledge.Pledge)
+	if !ok {
+		r.pass(CheckTime, "the log recorded the %s on %s", r.v.Statement.StatementType(), humanLogged(loggedAt))
+		return true
+	}
+	if err := r.policy.CheckSigningTime(pl, loggedAt); err != nil {
+		r.fail(CheckTime, "the pledge is %s", plain(err))
+		return false
+	}
+	signedAt, _ := pl.SignedAtTime()
+	r.pass(CheckTime, "the log recorded the pledge on %s (%s %s); the signer dated it %s, signed at %s",
+		humanLogged(loggedAt), loggedAt.In(signedAt.Location()).Format("15:04:05"), offsetOf(signedAt), humanDate(signedAt), signedAt.Format("15:04 -07:00"))
+	signer := pl.Signer
+	facts.Signer, facts.Date, facts.SignedAt = &signer, pl.Date, pl.SignedAt
+	facts.Template, facts.Election, facts.Place = pl.Template.ID, pl.Election, pl.Place
+	facts.KeyID = r.v.Signers[0].Key.KeyID()
+	facts.Key, facts.Published = r.keyFacts, r.templateFacts
+	return true
+}
+
+// checkClaim: what someone asserts about the bundle, when asked.
+func (r *report) checkClaim() bool {
+	c := r.claim
+	if c == nil {
+		return true
+	}
+	pl, ok := r.v.Statement.(*pledge.Pledge)
+	var problems []string
+	if !ok {
+		problems = append(problems, "the entry is "+article(r.v.Statement.StatementType())+", not a pledge")
+	} else {
+		if pl.Signer.Scheme != c.Scheme || pl.Signer.ID != c.ID {
+			problems = append(problems, fmt.Sprintf("it was signed by %s %s, not %s %s", pl.Signer.Scheme, pl.Signer.ID, clean(c.Scheme), clean(c.ID)))
+		}
+		if pl.Date != c.Date {
+			problems = append(problems, fmt.Sprintf("it is dated %s, not %s", pl.Date, clean(c.Date)))
+		}
+		if c.Template != "" && pl.Template.ID != c.Template {
+			problems = append(problems, fmt.Sprintf("its template is %s, not %s", pl.Template.ID, clean(c.Template)))
+		}
+		if c.Election != "" && pl.Election != c.Election {
+			problems = append(problems, fmt.Sprintf("its election is %s, not %s", quote(pl.Election), quote(c.Election)))
+		}
+	}
+	if len(problems) > 0 {
+		r.fail(CheckClaim, "the claim does not hold: %s", strings.Join(problems, "; "))
+		return false
+	}
+	r.pass(CheckClaim, "%s %s (%s) signed this pledge dated %s", pl.Signer.Scheme, pl.Signer.ID, quote(pl.Signer.Name), pl.Date)
+	return true
+}
+
+func names(regs []*Registrar) []string {
+	out := make([]string, len(regs))
+	for i, r := range regs {
+		out[i] = r.Name
+	}
+	return out
+}
+
+// registrarNames writes registrars by their policy names, with the key.
+func registrarNames(regs []*Registrar) string {
+	parts := make([]string, len(regs))
+	for i, r := range regs {
+		parts[i] = fmt.Sprintf("%s (key %s)", quote(r.Name), r.JWK.KeyID())
+	}
+	return strings.Join(parts, " and ")
+}
+
+func joinAnd(parts []string) string {
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // Text renders the report for people: one line per check, then the verdict
@@ -416,7 +638,7 @@ func (r *Report) Text() string {
 		if !c.Pass {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(&b, "%s [%s] %s\n", mark, c.ID, c.Reason)
+		fmt.Fprintf(&b, "%s [%s] %s\n", mark, c.ID, graphic(c.Reason))
 	}
 	if r.Passed() {
 		b.WriteString("verdict: PASS (every check passed)\n")
@@ -428,6 +650,20 @@ func (r *Report) Text() string {
 		fmt.Fprintf(&b, "  - %s\n", s)
 	}
 	return b.String()
+}
+
+// graphic escapes every character of s that is not graphic (controls,
+// format characters such as bidirectional overrides, separators), so that
+// no reason, whatever an entry holds, can forge a line of a report. The
+// checks quote what they print from entries; this is the last guard.
+func graphic(s string) string {
+	for _, r := range s {
+		if !unicode.IsGraphic(r) {
+			q := strconv.QuoteToGraphic(s)
+			return q[1 : len(q)-1]
+		}
+	}
+	return s
 }
 
 // MarshalJSONIndent writes the report as indented JSON with stable field

@@ -68,7 +68,7 @@ func readVector(t testing.TB, name string) []byte {
 	return b
 }
 
-var checkOrder = []string{CheckBundle, CheckCheckpoint, CheckInclusion, CheckSignature, CheckKey, CheckStatement, CheckTime, CheckClaim}
+var checkOrder = []string{CheckBundle, CheckCheckpoint, CheckInclusion, CheckSignature, CheckKey, CheckTemplate, CheckStatement, CheckTime, CheckClaim}
 
 func TestBundleVectors(t *testing.T) {
 	m, policy := readVectors(t)
@@ -95,7 +95,7 @@ func TestBundleVectors(t *testing.T) {
 			}
 			tripped[c.Expect] = true
 			// Every check has its line, in order, the claim only when asked.
-			want := checkOrder[:7]
+			want := checkOrder[:8]
 			if c.Claim != nil {
 				want = checkOrder
 			}
@@ -185,7 +185,7 @@ func TestReportJSONShape(t *testing.T) {
 	if err := stdjson.Unmarshal(got["checks"], &checks); err != nil {
 		t.Fatal(err)
 	}
-	if len(checks) != 8 {
+	if len(checks) != 9 {
 		t.Fatalf("%d checks", len(checks))
 	}
 	for i, c := range checks {
@@ -200,7 +200,7 @@ func TestReportJSONShape(t *testing.T) {
 	if err := stdjson.Unmarshal(got["entry"], &entry); err != nil {
 		t.Fatal(err)
 	}
-	wantEntry := []string{"date", "election", "index", "kid", "logged_at", "origin", "place", "signed_at", "signer", "template", "tree_size", "type"}
+	wantEntry := []string{"date", "election", "index", "key", "kid", "logged_at", "origin", "place", "published", "signed_at", "signer", "template", "tree_size", "type"}
 	if ks := keysOf(entry); !slices.Equal(ks, wantEntry) {
 		t.Fatalf("entry members %v, want %v", ks, wantEntry)
 	}

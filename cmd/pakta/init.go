@@ -51,7 +51,9 @@ origin:        %s
 log key:       %s
 registrar kid: %s (%s)
 trust policy:  %s (give it to verifiers)
-`, dir, res.Origin, res.LogKey, res.RegistrarKID, res.RegistrarFile, res.PolicyFile)
+note: the registrar %q may act for every agency ("agencies": ["*"]);
+      for a real agency, set its name and agency codes in the policy
+`, dir, res.Origin, res.LogKey, res.RegistrarKID, res.RegistrarFile, res.PolicyFile, FirstRegistrarName)
 			return nil
 		},
 	}
@@ -60,6 +62,9 @@ trust policy:  %s (give it to verifiers)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
+
+// FirstRegistrarName is the name init gives its registrar in the policy.
+const FirstRegistrarName = "registrar"
 
 type initResult struct {
 	Dir           string `json:"dir"`
@@ -110,7 +115,9 @@ func initDataDir(ctx context.Context, d dataDir, origin string) (res *initResult
 	if err != nil {
 		return nil, err
 	}
-	policy, err := verify.NewPolicy(origin, vkey, []*pledge.PublicKey{reg.Public()})
+	// A first registrar trusted for every agency, so that a new log works at
+	// once; init says so, and a real agency narrows it in policy.json.
+	policy, err := verify.NewPolicy(origin, vkey, []*verify.Registrar{verify.NationalRegistrar(FirstRegistrarName, reg.Public())})
 	if err != nil {
 		return nil, err
 	}

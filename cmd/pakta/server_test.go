@@ -33,8 +33,9 @@ func mustPakta(t *testing.T, args ...string) string {
 const testPerson = `{"scheme": "nip", "id": "198703152010011002", "name": "Budi Santoso", "unit": "Bagian Umum",
  "agency": {"code": "7601", "name": "Pemerintah Kabupaten Mamuju"}, "employment": "PNS"}`
 
-// setup makes a log in dir/log with an enrolled employee, and returns the
-// paths of the enrollment and a pledge JWS, not yet submitted.
+// setup makes a log in dir/log whose first entry is the template
+// netralitas-2024, and returns the paths of an employee's enrollment and
+// pledge JWS, not yet submitted.
 func setup(t *testing.T, dir string) (enroll, pledgeJWS string) {
 	t.Helper()
 	p := func(name string) string { return filepath.Join(dir, name) }
@@ -43,6 +44,8 @@ func setup(t *testing.T, dir string) (enroll, pledgeJWS string) {
 	write(t, p("person.json"), testPerson)
 	write(t, p("pledge.json"), `{"signer": `+testPerson+`, "template": "netralitas-2024", "election": "Pemilu 2024", "place": "Mamuju", "tz": "WITA"}`)
 	write(t, p("text.txt"), "Saya menjaga netralitas.\n")
+	mustPakta(t, "sign", "template", "--key", p("log/registrar.jwk"), "--id", "netralitas-2024", "--election", "Pemilu 2024", "--agency", "7601", "--text", p("text.txt"), "--out", p("template.jws"))
+	mustPakta(t, "submit", "--dir", p("log"), "--out", dir, p("template.jws"))
 	mustPakta(t, "enroll", "--registrar-key", p("log/registrar.jwk"), "--key", p("budi.jwk"), "--form", p("person.json"), "--out", p("enroll.jws"))
 	mustPakta(t, "sign", "--key", p("budi.jwk"), "--form", p("pledge.json"), "--text", p("text.txt"), "--out", p("pledge.jws"))
 	return p("enroll.jws"), p("pledge.jws")
@@ -86,22 +89,22 @@ func TestServer(t *testing.T) {
 	os.Mkdir(out, 0o755)
 
 	got := mustPakta(t, "submit", "--server", srv.URL, "--out", out, enroll, pledgeJWS)
-	if !strings.Contains(got, "enroll.jws: logged at index 0") || !strings.Contains(got, "pledge.jws: logged at index 1") {
+	if !strings.Contains(got, "enroll.jws: logged at index 1") || !strings.Contains(got, "pledge.jws: logged at index 2") {
 		t.Fatalf("submit --server:\n%s", got)
 	}
 	got = mustPakta(t, "submit", "--server", srv.URL, "--out", out, "--json", pledgeJWS)
 	if !strings.Contains(got, `"duplicate": true`) {
 		t.Fatalf("submit --server of a duplicate:\n%s", got)
 	}
-	mustPakta(t, "verify", "--policy", logDir.policy(), filepath.Join(out, "1.pakta.json"))
+	mustPakta(t, "verify", "--policy", logDir.policy(), filepath.Join(out, "2.pakta.json"))
 
-	bundle := mustPakta(t, "get", "--server", srv.URL, "1")
+	bundle := mustPakta(t, "get", "--server", srv.URL, "2")
 	write(t, filepath.Join(dir, "got.json"), bundle)
 	mustPakta(t, "verify", "--policy", logDir.policy(), filepath.Join(dir, "got.json"))
 
 	today := time.Now().In(time.FixedZone("WITA", 8*3600)).Format("2006-01-02")
 	got = mustPakta(t, "get", "--server", srv.URL, "--nip", "198703152010011002", "--date", today)
-	if !strings.HasPrefix(got, `{"bundles":[{"v":1,`) {
+	if !strings.HasPrefix(got, `{"bundles":[{"v":2,`) {
 		t.Fatalf("get --nip --server: %s", got)
 	}
 	if code, _, stderr := pakta(t, "get", "--server", srv.URL, "7"); code != exitFailure || !strings.Contains(stderr, "404") {
@@ -109,7 +112,7 @@ func TestServer(t *testing.T) {
 	}
 
 	got = mustPakta(t, "proof", "--server", srv.URL, "--from", "1", "--json")
-	if !strings.Contains(got, `"to": 2`) {
+	if !strings.Contains(got, `"to": 3`) {
 		t.Fatalf("proof --server: %s", got)
 	}
 
@@ -131,7 +134,7 @@ func TestServer(t *testing.T) {
 		t.Fatalf("a conflicting submit --server: exit %d, %s", code, stderr)
 	}
 	got = mustPakta(t, "audit", "--server", srv.URL, "--policy", logDir.policy(), "-q")
-	if !strings.Contains(got, "audit passed: 2 entries (1 enrollment, 1 pledge)") {
+	if !strings.Contains(got, "audit passed: 3 entries (1 enrollment, 1 pledge, 1 template)") {
 		t.Fatalf("audit --server: %s", got)
 	}
 	if code, _, stderr := pakta(t, "get", "--server", "ftp://x", "1"); code != exitUsage {

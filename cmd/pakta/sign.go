@@ -151,26 +151,38 @@ func (f *pledgeForm) pledge(text, tz string, now time.Time) (*pledge.Pledge, err
 }
 
 func newSignTemplateCmd() *cobra.Command {
-	var keyPath, id, lang, textPath, out string
+	var keyPath, id, lang, textPath, out, election, deadline string
+	var agencies []string
 	cmd := &cobra.Command{
-		Use:   "template --key REGISTRAR.jwk --id ID --lang LANG --text FILE [--out FILE]",
+		Use:   "template --key REGISTRAR.jwk --id ID --election E --agency CODE… --text FILE [--deadline T] [--out FILE]",
 		Short: "Sign a template (the published wording of a pledge) as a registrar",
-		Args:  noArgs,
+		Long: `A template is the official wording of one pledge for one election, for the
+agencies it names. Publish it in the log (pakta submit) before anyone signs:
+the log accepts a pledge only under a template logged earlier that covers the
+signer's agency, with the same id, text and election. One template per id: a
+new wording is a new id. --agency is repeatable; "*" (every agency) needs a
+registrar whose own scope is "*". Pledges logged after --deadline are kept but
+reported late.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if keyPath == "" || id == "" || textPath == "" {
-				return usagef("sign template needs --key, --id and --text")
+			if keyPath == "" || id == "" || textPath == "" || election == "" || len(agencies) == 0 {
+				return usagef("sign template needs --key, --id, --election, --agency and --text")
 			}
 			text, err := readFileLimited(textPath, maxTextSize)
 			if err != nil {
 				return usagef("reading the text: %w", err)
 			}
-			t := &pledge.Template{Type: pledge.TypeTemplate, ID: id, Lang: lang, Text: string(text), SHA256: pledge.TextHash(string(text))}
+			t := &pledge.Template{Type: pledge.TypeTemplate, ID: id, Lang: lang, Election: election, Agencies: agencies,
+				Text: string(text), SHA256: pledge.TextHash(string(text)), Deadline: deadline}
 			return signStatement(cmd, t, keyPath, out)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&keyPath, "key", "", "the registrar's private JWK `file`")
-	f.StringVar(&id, "id", "", "template `id`, such as netralitas-2024")
+	f.StringVar(&id, "id", "", "template `id`, such as netralitas-2024 (a-z 0-9 . -)")
+	f.StringVar(&election, "election", "", "the `election` the pledge is for, such as \"Pemilu 2029\"")
+	f.StringArrayVar(&agencies, "agency", nil, "an agency `code` the template is for (repeat; \"*\" for every agency)")
+	f.StringVar(&deadline, "deadline", "", "when pledges are due, RFC 3339 with offset (`time`), such as 2029-01-10T23:59:59+08:00")
 	f.StringVar(&lang, "lang", "id", "`language` tag of the text")
 	f.StringVar(&textPath, "text", "", "the template text `file`")
 	f.StringVar(&out, "out", "", "write the JWS to `file` (default stdout)")

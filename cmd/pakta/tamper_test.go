@@ -37,8 +37,8 @@ func TestAuditNamesTampering(t *testing.T) {
 		pos  int
 		want string
 	}{
-		{"entry 1", be("e/", u64(1)), 40, "entry 1"},
-		{"tile 0/000", be("t/", []byte{0, '/'}, u64(0)), 32 + 5, "tile/0/000.p/2"},
+		{"entry 2", be("e/", u64(2)), 40, "entry 2"},
+		{"tile 0/000", be("t/", []byte{0, '/'}, u64(0)), 32 + 5, "tile/0/000.p/3"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cp := filepath.Join(t.TempDir(), "log")

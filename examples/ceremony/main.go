@@ -57,7 +57,7 @@ func run(ctx context.Context, out io.Writer, employees int) error {
 	skey, vkey, _ := note.GenerateKey(rand.Reader, origin)
 	signer, _ := note.NewSigner(skey)
 	registrar, _ := pledge.GenerateKey(pledge.EdDSA, rand.Reader)
-	policy, err := verify.NewPolicy(origin, vkey, []*pledge.PublicKey{registrar.Public()})
+	policy, err := verify.NewPolicy(origin, vkey, []*verify.Registrar{verify.NationalRegistrar("BKPSDM Kabupaten Mamuju", registrar.Public())})
 	if err != nil {
 		return err
 	}
@@ -95,6 +95,16 @@ func run(ctx context.Context, out io.Writer, employees int) error {
 	// and the employee signs the pledge, all at once.
 	wib := time.FixedZone("WIB", 7*3600)
 	text := "Saya menjaga netralitas ASN: tidak memihak, bijak bermedia sosial, dan menolak politik uang."
+	// The registrar published the official wording beforehand.
+	tmpl := &pledge.Template{Type: pledge.TypeTemplate, ID: "netralitas-2029", Lang: "id", Election: "Pemilu 2029",
+		Agencies: []string{"1810"}, Text: text, SHA256: pledge.TextHash(text)}
+	published, err := pledge.Sign(tmpl, registrar)
+	if err != nil {
+		return err
+	}
+	if _, err := submit(ctx, client, base, published); err != nil {
+		return fmt.Errorf("publishing the template: %w", err)
+	}
 	absent := map[int]bool{7: true, 42: true, 99: true} // three did not come
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -118,10 +128,11 @@ func run(ctx context.Context, out io.Writer, employees int) error {
 				errs <- fmt.Errorf("enrolling %s: %w", e.person.ID, err)
 				return
 			}
-			now = time.Now().In(wib)
-			jws, err := pledge.Sign(&pledge.Pledge{Type: pledge.TypePledge, ID: fmt.Sprintf("apel-%d-%d", now.Unix(), i), Signer: e.person,
-				Template: pledge.TemplateRef{ID: "netralitas-2029", SHA256: pledge.TextHash(text)}, Text: text,
-				Election: "Pemilu 2029", Place: "Mesuji", Date: now.Format(pledge.DateLayout), SignedAt: now.Format(time.RFC3339)}, e.key)
+			p, err := pledge.NewPledge(e.person, tmpl, "Mesuji", time.Now().In(wib), rand.Reader)
+			var jws []byte
+			if err == nil {
+				jws, err = pledge.Sign(p, e.key)
+			}
 			if err == nil {
 				_, err = submit(ctx, client, base, jws)
 			}

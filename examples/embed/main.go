@@ -52,7 +52,7 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	// The trust policy is what verifiers need: give it to them.
-	policy, err := verify.NewPolicy(origin, vkey, []*pledge.PublicKey{registrar.Public()})
+	policy, err := verify.NewPolicy(origin, vkey, []*verify.Registrar{verify.NationalRegistrar("BKPSDM Kabupaten Mamuju", registrar.Public())})
 	if err != nil {
 		return err
 	}
@@ -87,13 +87,27 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "enrolled key %s for NIP %s at index %d\n", employee.KeyID(), person.ID, enrolled.Index)
 
-	// The pledge, signed by the employee.
+	// The template: the official wording, published by the registrar
+	// before anyone signs it.
 	text := "Saya menjaga netralitas dalam pelayanan publik sebelum, selama, dan sesudah pemilihan umum."
-	jws, err := pledge.Sign(&pledge.Pledge{
-		Type: pledge.TypePledge, ID: "01HF8Z6W3K9Q2V7N4M5P0R1S2T", Signer: person,
-		Template: pledge.TemplateRef{ID: "netralitas-2024", SHA256: pledge.TextHash(text)}, Text: text,
-		Election: "Pemilu 2024", Place: "Mamuju", Date: now.Format(pledge.DateLayout), SignedAt: now.Format(time.RFC3339),
-	}, employee)
+	tmpl := &pledge.Template{
+		Type: pledge.TypeTemplate, ID: "netralitas-2029", Lang: "id", Election: "Pemilu 2029",
+		Agencies: []string{"7601"}, Text: text, SHA256: pledge.TextHash(text),
+	}
+	published, err := pledge.Sign(tmpl, registrar)
+	if err != nil {
+		return err
+	}
+	if _, err := l.Append(ctx, published); err != nil {
+		return err
+	}
+
+	// The pledge, signed by the employee under that template.
+	p, err := pledge.NewPledge(person, tmpl, "Mamuju", now, rand.Reader)
+	if err != nil {
+		return err
+	}
+	jws, err := pledge.Sign(p, employee)
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func TestSubmitGetAndDuplicate(t *testing.T) {
 		t.Fatalf("Content-Type %q", ct)
 	}
 	index, entry := bundleIndex(t, r.body)
-	if index != 1 || !bytes.Equal(jwsOf(t, entry), jws) {
+	if index != 2 || !bytes.Equal(jwsOf(t, entry), jws) { // after the template
 		t.Fatalf("pledge at %d, logged %q", index, jwsOf(t, entry))
 	}
 	report, err := verify.VerifyBytes(r.body, e.Policy, &verify.Claim{Scheme: p.Scheme, ID: p.ID, Date: "2023-11-27"})
@@ -113,14 +113,14 @@ func TestSubmitGetAndDuplicate(t *testing.T) {
 		t.Fatalf("duplicate: %d %s", r.status, r.body)
 	}
 	// GET by index: the same bundle.
-	r = e.get("/v1/entries/1")
+	r = e.get("/v1/entries/2")
 	if r.status != http.StatusOK || !bytes.Equal(r.body, created) {
-		t.Fatalf("GET /v1/entries/1: %d %s", r.status, r.body)
+		t.Fatalf("GET /v1/entries/2: %d %s", r.status, r.body)
 	}
 	if _, err := verify.ParseBundle(r.body); err != nil {
 		t.Fatalf("a served bundle with its trailing newline does not parse: %v", err)
 	}
-	if cp := e.checkpoint(); cp.Size != 2 {
+	if cp := e.checkpoint(); cp.Size != 3 {
 		t.Fatalf("size %d", cp.Size)
 	}
 
@@ -128,7 +128,7 @@ func TestSubmitGetAndDuplicate(t *testing.T) {
 		index  string
 		status int
 	}{
-		{"2", 404}, {"18446744073709551615", 404},
+		{"3", 404}, {"18446744073709551615", 404},
 		{"01", 400}, {"00", 400}, {"+1", 400}, {"-1", 400}, {"1%20", 400}, {"%201", 400}, {"1.0", 400},
 		{"1e3", 400}, {"0x1", 400}, {"18446744073709551616", 400}, {"99999999999999999999999", 400}, {"%EF%BC%91", 400},
 	} {
@@ -252,7 +252,7 @@ func TestVerifyEndpoint(t *testing.T) {
 		}
 		return rep
 	}
-	if rep := report("", bundle); !rep.Passed() || len(rep.Checks) != 7 {
+	if rep := report("", bundle); !rep.Passed() || len(rep.Checks) != 8 {
 		t.Fatalf("%+v", rep)
 	}
 	rep := report("?nip="+alice.p.ID+"&date=2023-11-27&election=Pemilu+2024", bundle)
@@ -263,7 +263,7 @@ func TestVerifyEndpoint(t *testing.T) {
 		t.Fatalf("wrong date claim: %+v", rep)
 	}
 	// A JSON object that is not a well-formed bundle is judged: 200, fail.
-	tampered := bytes.Replace(bundle, []byte(`{"v":1,`), []byte(`{"v":1,"extra":true,`), 1)
+	tampered := bytes.Replace(bundle, []byte(`{"v":2,`), []byte(`{"v":2,"extra":true,`), 1)
 	if rep := report("", tampered); rep.Passed() || rep.Failed().ID != verify.CheckBundle {
 		t.Fatalf("tampered: %+v", rep)
 	}
@@ -439,11 +439,12 @@ func TestMetrics(t *testing.T) {
 		`pakta_http_appends_total{outcome="unsupported_media_type"} 1`,
 		`pakta_http_append_duration_seconds_count{outcome="appended"} 1`,
 		`pakta_http_requests_total{code="201",route="POST /v1/entries"} 1`,
-		`pakta_log_tree_size 2`,
-		// The duplicate is found by the sequencer too: three batches.
-		`pakta_log_batch_size_bucket{le="1"} 3`,
-		`pakta_log_batch_size_count 3`,
-		`pakta_log_appended_total 2`,
+		`pakta_log_tree_size 3`,
+		// The template (appended through the library), the enrollment, the
+		// pledge; the duplicate is found by the sequencer too: four batches.
+		`pakta_log_batch_size_bucket{le="1"} 4`,
+		`pakta_log_batch_size_count 4`,
+		`pakta_log_appended_total 3`,
 		`pakta_store_block_cache_hits_total `,
 		`pakta_store_l0_files `,
 		`pakta_store_read_amplification `,

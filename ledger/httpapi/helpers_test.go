@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,9 @@ type env struct {
 	log *ledger.Log
 	h   *Handler
 	srv *httptest.Server
+
+	mu        sync.Mutex
+	published map[string]bool // elections whose template is logged
 }
 
 // seedPrefix makes httpapi's deterministic keys. It is not the ledger
@@ -42,7 +46,7 @@ const seedPrefix = "pakta httpapi test "
 func newEnv(t testing.TB, mod func(*ledger.Config), opts Options) *env {
 	t.Helper()
 	f := logtest.New(t, testOrigin, seedPrefix)
-	e := &env{Fixture: f, t: t, dir: t.TempDir()}
+	e := &env{Fixture: f, t: t, dir: t.TempDir(), published: map[string]bool{}}
 	e.cfg = ledger.Config{Signer: f.Signer, Policy: f.Policy, Clock: func() time.Time { return logtest.Morning }}
 	if mod != nil {
 		mod(&e.cfg)
@@ -124,8 +128,26 @@ func (e *env) enroll(n int) employee {
 	return employee{p: p, key: key, raw: raw}
 }
 
+// pledgeStatement is signer's pledge for election, whose template it
+// publishes first if no test step has yet.
 func (e *env) pledgeStatement(signer pledge.Person, election string) *pledge.Pledge {
+	e.t.Helper()
+	e.publish(election)
 	return e.PledgeStatement(signer, election)
+}
+
+// publish logs the fixture's template for election, once.
+func (e *env) publish(election string) {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.published[election] {
+		return
+	}
+	if _, err := e.log.Append(context.Background(), e.Template(election)); err != nil {
+		e.t.Fatal(err)
+	}
+	e.published[election] = true
 }
 
 func (e *env) sign(st pledge.Statement, key *pledge.PrivateKey) []byte {

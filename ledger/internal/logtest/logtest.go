@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,7 +131,7 @@ func New(t testing.TB, origin, seedPrefix string) *Fixture {
 		t.Fatal(err)
 	}
 	reg, _ := SeedKey(t, seedPrefix+"registrar")
-	policy, err := verify.NewPolicy(origin, vkey, []*pledge.PublicKey{reg.Public()})
+	policy, err := verify.NewPolicy(origin, vkey, []*verify.Registrar{verify.NationalRegistrar(RegistrarName, reg.Public())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,8 +155,48 @@ func (f *Fixture) Enrollment(subject pledge.Person, key, registrar *pledge.Priva
 	return jws
 }
 
-// PledgeStatement is signer's pledge for election, signed at 08:15 WITA,
-// shortly before Morning, with an ID of its own.
+// RegistrarName is the fixture's registrar in its policy: a national one
+// (scope "*"), so that tests may enroll anyone.
+const RegistrarName = "BKN Test Registrar"
+
+// Election is the election of the fixture's usual template and pledges,
+// and TemplateID that template's id.
+const (
+	Election   = "Pemilu 2024"
+	TemplateID = "netralitas-2024"
+	// Deadline of the fixture's templates: three days after Morning.
+	Deadline = "2023-11-30T23:59:59+08:00"
+)
+
+// TemplateIDFor is the id of the fixture's template for election:
+// TemplateID for Election, else "netralitas-" and the election in lower
+// case with dashes ("Pilkada 2024" → "netralitas-pilkada-2024").
+func TemplateIDFor(election string) string {
+	if election == Election {
+		return TemplateID
+	}
+	return "netralitas-" + strings.ToLower(strings.ReplaceAll(election, " ", "-"))
+}
+
+// TemplateStatement is the template of the netralitas text for election,
+// for agency 7601 (every Person's), due by Deadline.
+func (f *Fixture) TemplateStatement(election string) *pledge.Template {
+	return &pledge.Template{
+		Type: pledge.TypeTemplate, ID: TemplateIDFor(election), Lang: "id", Election: election,
+		Agencies: []string{"7601"}, Text: f.Text, SHA256: pledge.TextHash(f.Text), Deadline: Deadline,
+	}
+}
+
+// Template is TemplateStatement(election) signed by the fixture's
+// registrar: publish it before the pledges for that election.
+func (f *Fixture) Template(election string) []byte {
+	f.t.Helper()
+	return f.Sign(f.TemplateStatement(election), f.Registrar)
+}
+
+// PledgeStatement is signer's pledge for election under the template
+// TemplateIDFor(election), signed at 08:15 WITA, shortly before Morning,
+// with an ID of its own.
 func (f *Fixture) PledgeStatement(signer pledge.Person, election string) *pledge.Pledge {
 	f.mu.Lock()
 	f.seq++
@@ -163,7 +204,7 @@ func (f *Fixture) PledgeStatement(signer pledge.Person, election string) *pledge
 	f.mu.Unlock()
 	return &pledge.Pledge{
 		Type: pledge.TypePledge, ID: id, Signer: signer,
-		Template: pledge.TemplateRef{ID: "netralitas-2024", SHA256: pledge.TextHash(f.Text)},
+		Template: pledge.TemplateRef{ID: TemplateIDFor(election), SHA256: pledge.TextHash(f.Text)},
 		Text:     f.Text, Election: election, Place: "Mamuju",
 		Date: "2023-11-27", SignedAt: "2023-11-27T08:15:00+08:00",
 	}

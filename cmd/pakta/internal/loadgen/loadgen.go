@@ -118,10 +118,11 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	if cfg.Agency == (pledge.Agency{}) {
 		cfg.Agency = pledge.Agency{Code: "9999", Name: "Instansi Uji Beban"}
 	}
+	run := cfg.Now().UnixNano()
 	if cfg.Election == "" {
 		// Unique per run, so that a run against a log that has seen the same
 		// employees before does not conflict with their earlier pledges.
-		cfg.Election = fmt.Sprintf("Uji beban %d", cfg.Now().UnixNano())
+		cfg.Election = fmt.Sprintf("Uji beban %d", run)
 	}
 	if cfg.Text == "" {
 		cfg.Text = defaultText
@@ -157,6 +158,17 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("loadgen: signing enrollments: %w", err)
 	}
 	res := &Result{Employees: cfg.Employees, Clients: cfg.Clients, Rate: cfg.Rate}
+	// The pledges' template, published first: a pledge is accepted only
+	// under a template the log already holds.
+	templateID := fmt.Sprintf("bench-%d", run)
+	tmpl, err := pledge.Sign(&pledge.Template{Type: pledge.TypeTemplate, ID: templateID, Lang: "id", Election: cfg.Election,
+		Agencies: []string{cfg.Agency.Code}, Text: cfg.Text, SHA256: pledge.TextHash(cfg.Text)}, cfg.Registrar)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: signing the template: %w", err)
+	}
+	if _, _, err := t.Submit(ctx, tmpl); err != nil {
+		return nil, fmt.Errorf("loadgen: publishing template %s: %w", templateID, err)
+	}
 	say("enrolling %d employees with %d clients…", cfg.Employees, cfg.Clients)
 	res.Enroll, _ = drive(ctx, cfg, len(enrollments), 0, func(ctx context.Context, i int) error {
 		_, _, err := t.Submit(ctx, enrollments[i])
@@ -171,7 +183,7 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 		at := cfg.Now().In(wib)
 		var err error
 		pledges[i], err = pledge.Sign(&pledge.Pledge{Type: pledge.TypePledge, ID: fmt.Sprintf("bench-%d-%d", now.UnixNano(), i),
-			Signer: people[i], Template: pledge.TemplateRef{ID: "netralitas-bench", SHA256: pledge.TextHash(cfg.Text)},
+			Signer: people[i], Template: pledge.TemplateRef{ID: templateID, SHA256: pledge.TextHash(cfg.Text)},
 			Text: cfg.Text, Election: cfg.Election, Place: "Mesuji", Date: at.Format(pledge.DateLayout), SignedAt: at.Format(time.RFC3339)}, keys[i])
 		return err
 	}); err != nil {

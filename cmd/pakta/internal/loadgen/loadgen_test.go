@@ -33,7 +33,7 @@ func TestRunInProcess(t *testing.T) {
 	skey, vkey, _ := note.GenerateKey(rand.Reader, "bench.test/log")
 	signer, _ := note.NewSigner(skey)
 	reg, _ := pledge.GenerateKey("", rand.Reader)
-	policy, err := verify.NewPolicy("bench.test/log", vkey, []*pledge.PublicKey{reg.Public()})
+	policy, err := verify.NewPolicy("bench.test/log", vkey, []*verify.Registrar{verify.NationalRegistrar("Registrar Uji", reg.Public())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +51,10 @@ func TestRunInProcess(t *testing.T) {
 			t.Fatalf("%s: %+v", name, p)
 		}
 	}
-	if res.LogReads == nil || res.LogReads.Count != 50 || len(res.LogReads.Errors) != 0 || res.LogSize != 120 {
+	if res.LogReads == nil || res.LogReads.Count != 50 || len(res.LogReads.Errors) != 0 || res.LogSize != 121 { // and the template
 		t.Fatalf("log reads: %+v of %d", res.LogReads, res.LogSize)
 	}
-	if _, size := l.Checkpoint(); size != 120 {
-		t.Fatalf("tree size %d, want 120", size)
+	if _, size := l.Checkpoint(); size != 121 {
+		t.Fatalf("tree size %d, want 121", size)
 	}
 }
