@@ -140,10 +140,12 @@ func writeOutput(w io.Writer, path string, data []byte) error {
 	return nil
 }
 
-// checkOutDir refuses an --out that is not an existing directory (bad usage).
-func checkOutDir(dir string) error {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usagef("--out %s is not a directory", dir)
+// makeOutDir makes --out DIR (and its parents) if it does not exist yet,
+// so that "get --out bundles" works on a fresh directory; a path that exists
+// and is not a directory is bad usage.
+func makeOutDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usagef("--out %s: %w", dir, err)
 	}
 	return nil
 }
