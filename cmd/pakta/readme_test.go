@@ -168,9 +168,7 @@ func parseConsole(lines []string, first int) ([]*command, error) {
 		c.run = strings.TrimSpace(stripComment(joined.String()))
 		if strings.HasSuffix(c.run, "&") && !strings.HasSuffix(c.run, "&&") {
 			c.background = true
-			for _, m := range loopback.FindAllString(c.run, -1) {
-				c.addrs = append(c.addrs, m)
-			}
+			c.addrs = loopback.FindAllString(c.run, -1)
 			if len(c.addrs) == 0 {
 				return nil, fmt.Errorf("line %d: a background command must name the 127.0.0.1:PORT it listens on, so that the next command can wait for it", c.line)
 			}
