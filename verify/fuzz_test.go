@@ -42,8 +42,8 @@ func fuzzSeeds(t testing.TB) seeds {
 	withExtra := *p
 	withExtra.Extra = []byte("extra data")
 	b := &Bundle{
-		Entry: l.entries[3],
-		Proof: string(p.Marshal()),
+		Entry:    l.entries[3],
+		Proof:    string(p.Marshal()),
 		Key:      KeyEvidence{Enrollment: &EntryProof{Entry: l.entries[0], Proof: string(l.proof(t, 0, signed).Marshal())}},
 		Template: &EntryProof{Entry: l.entries[1], Proof: string(l.proof(t, 1, signed).Marshal())},
 	}

@@ -8,34 +8,25 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/verify"
 )
 
-// The layout of a data directory.
+// The layout of a data directory is the library's (ledger.InitDir makes it,
+// ledger.OpenDir reads it); the CLI only names the default.
 const (
-	defaultDir      = "pakta-data"
-	logKeyFile      = "log.key"
-	logVKeyFile     = "log.vkey"
-	registrarFile   = "registrar.jwk"
-	policyFile      = "policy.json"
-	dbDir           = "db"
-	defaultPolicy   = defaultDir + "/" + policyFile
-	maxNoteKeyBytes = 4 << 10
+	defaultDir    = "pakta-data"
+	defaultPolicy = defaultDir + "/" + ledger.PolicyFile
 )
 
 // dataDir is the layout of a data directory D.
 type dataDir string
 
-func (d dataDir) logKey() string    { return filepath.Join(string(d), logKeyFile) }
-func (d dataDir) logVKey() string   { return filepath.Join(string(d), logVKeyFile) }
-func (d dataDir) registrar() string { return filepath.Join(string(d), registrarFile) }
-func (d dataDir) policy() string    { return filepath.Join(string(d), policyFile) }
-func (d dataDir) db() string        { return filepath.Join(string(d), dbDir) }
+func (d dataDir) logKey() string    { return filepath.Join(string(d), ledger.LogKeyFile) }
+func (d dataDir) registrar() string { return filepath.Join(string(d), ledger.RegistrarFile) }
+func (d dataDir) policy() string    { return filepath.Join(string(d), ledger.PolicyFile) }
+func (d dataDir) db() string        { return filepath.Join(string(d), ledger.DBDir) }
 
 // readPolicy reads and checks a trust policy file. A missing or malformed
 // policy is bad input: exit 2.
@@ -80,51 +71,37 @@ var errTooLarge = errors.New("too large")
 
 func isTooLarge(err error) bool { return errors.Is(err, errTooLarge) }
 
-// readSigner reads the log's note signing key.
-func (d dataDir) readSigner() (note.Signer, error) {
-	st, err := os.Stat(d.logKey())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, usagef("no log in %s: %s is missing (run \"pakta init --dir %s\")", d, d.logKey(), d)
-	} else if err != nil {
-		return nil, usageError(err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, usagef("%s has mode %#o: it must be readable by its owner only (chmod 600)", d.logKey(), st.Mode().Perm())
-	}
-	b, err := readFileLimited(d.logKey(), maxNoteKeyBytes)
-	if err != nil {
-		return nil, usageError(err)
-	}
-	s, err := note.NewSigner(strings.TrimSpace(string(b)))
-	if err != nil {
-		return nil, usagef("%s: not a note signing key: %w", d.logKey(), err)
-	}
-	return s, nil
-}
-
 // openLog opens the log in d for reading and appending. It refuses a
 // directory that pakta init did not make, and says so clearly when a running
 // server holds the log.
 func (d dataDir) openLog(ctx context.Context) (*ledger.Log, error) {
-	signer, err := d.readSigner()
-	if err != nil {
-		return nil, err
-	}
-	policy, err := readPolicy(d.policy())
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(d.db()); err != nil {
-		return nil, usagef("no log in %s: %w (run \"pakta init --dir %s\")", d, err, d)
-	}
-	l, err := ledger.Open(ctx, d.db(), ledger.Config{Signer: signer, Policy: policy})
-	if err != nil {
-		if errors.Is(err, ledger.ErrLocked) {
-			return nil, failf("%w; use --server with the server's URL instead of --dir", err)
-		}
-		return nil, failure(err)
+	return d.openLogConfig(ctx, ledger.Config{})
+}
+
+// openLogConfig is openLog with cfg's settings; the checkpoint key and the
+// policy come from d.
+func (d dataDir) openLogConfig(ctx context.Context, cfg ledger.Config) (*ledger.Log, error) {
+	l, err := ledger.OpenDir(ctx, string(d), cfg)
+	if errors.Is(err, ledger.ErrLocked) {
+		return nil, failf("%w; use --server with the server's URL instead of --dir", err)
+	} else if err != nil {
+		return nil, dirFailure(d, err)
 	}
 	return l, nil
+}
+
+// dirFailure words an error of ledger.InitDir or OpenDir: a directory that
+// cannot be used as asked is bad usage (exit 2), anything else (a held log,
+// a storage failure) is a failure (exit 1).
+func dirFailure(d dataDir, err error) error {
+	var de *ledger.DirError
+	switch {
+	case errors.As(err, &de) && errors.Is(err, fs.ErrNotExist):
+		return usagef("no log in %s: %s is missing (run \"pakta init --dir %s\")", d, de.Path, d)
+	case errors.As(err, &de):
+		return usageError(err)
+	}
+	return failure(err)
 }
 
 // exists reports whether path exists (an error other than "does not exist"
@@ -163,10 +140,12 @@ func writeOutput(w io.Writer, path string, data []byte) error {
 	return nil
 }
 
-// checkOutDir refuses an --out that is not an existing directory (bad usage).
-func checkOutDir(dir string) error {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usagef("--out %s is not a directory", dir)
+// makeOutDir makes --out DIR (and its parents) if it does not exist yet,
+// so that "get --out bundles" works on a fresh directory; a path that exists
+// and is not a directory is bad usage.
+func makeOutDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usagef("--out %s: %w", dir, err)
 	}
 	return nil
 }

@@ -28,8 +28,8 @@ in --dir (default ./pakta-data) or from --server URL.
 
 Without --out, a single bundle is printed as it would be saved (a
 .pakta.json file), and a query prints {"bundles": [...]} as the server's
-GET /v1/pledges does. With --out DIR, each bundle is written to
-DIR/<index>.pakta.json and the files are listed.
+GET /v1/pledges does. With --out DIR (created if missing), each bundle is
+written to DIR/<index>.pakta.json and the files are listed.
 
 Exit codes: 0 on success (an empty list included), 1 if the entry does not
 exist or the log fails, 2 for bad usage.`,
@@ -53,7 +53,7 @@ exist or the log fails, 2 for bad usage.`,
 				return err
 			}
 			if outDir != "" {
-				if err := checkOutDir(outDir); err != nil {
+				if err := makeOutDir(outDir); err != nil {
 					return err
 				}
 			}
@@ -110,7 +110,7 @@ exist or the log fails, 2 for bad usage.`,
 	}
 	lf.register(cmd)
 	cf.register(cmd, false)
-	cmd.Flags().StringVar(&outDir, "out", "", "write each bundle to `directory`/<index>.pakta.json")
+	cmd.Flags().StringVar(&outDir, "out", "", "write each bundle to `directory`/<index>.pakta.json (created if missing)")
 	return cmd
 }
 

@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pakta-id/pakta/ledger"
-	"github.com/pakta-id/pakta/pledge"
-	"github.com/pakta-id/pakta/verify"
 )
 
 func newInitCmd() *cobra.Command {
@@ -53,7 +51,7 @@ registrar kid: %s (%s)
 trust policy:  %s (give it to verifiers)
 note: the registrar %q may act for every agency ("agencies": ["*"]);
       for a real agency, set its name and agency codes in the policy
-`, dir, res.Origin, res.LogKey, res.RegistrarKID, res.RegistrarFile, res.PolicyFile, FirstRegistrarName)
+`, dir, res.Origin, res.LogKey, res.RegistrarKID, res.RegistrarFile, res.PolicyFile, ledger.FirstRegistrarName)
 			return nil
 		},
 	}
@@ -62,9 +60,6 @@ note: the registrar %q may act for every agency ("agencies": ["*"]);
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
 }
-
-// FirstRegistrarName is the name init gives its registrar in the policy.
-const FirstRegistrarName = "registrar"
 
 type initResult struct {
 	Dir           string `json:"dir"`
@@ -92,81 +87,18 @@ func defaultOrigin() string {
 }
 
 // initDataDir creates a new log in d (pakta init; pakta serve runs it when
-// there is no log yet). It refuses to overwrite anything, and removes what
-// it wrote if it fails halfway.
-func initDataDir(ctx context.Context, d dataDir, origin string) (res *initResult, err error) {
-	for _, p := range []string{d.logKey(), d.logVKey(), d.registrar(), d.policy(), d.db()} {
-		if exists(p) {
-			return nil, usagef("%s already exists: refusing to overwrite an existing log", p)
+// there is no log yet).
+func initDataDir(ctx context.Context, d dataDir, origin string) (*initResult, error) {
+	info, err := ledger.InitDir(ctx, string(d), origin, nil)
+	if err != nil {
+		var de *ledger.DirError
+		if errors.As(err, &de) && errors.Is(err, fs.ErrExist) {
+			return nil, usagef("%s already exists: refusing to overwrite an existing log", de.Path)
 		}
-	}
-	if strings.ContainsAny(origin, " \t\n+") || origin == "" {
-		return nil, usagef("origin %q: it must be non-empty, without spaces or '+'", origin)
-	}
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
-	if err != nil {
-		return nil, usagef("origin %q: %w", origin, err)
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		return nil, err
-	}
-	reg, err := pledge.GenerateKey(pledge.EdDSA, rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	// A first registrar trusted for every agency, so that a new log works at
-	// once; init says so, and a real agency narrows it in policy.json.
-	policy, err := verify.NewPolicy(origin, vkey, []*verify.Registrar{verify.NationalRegistrar(FirstRegistrarName, reg.Public())})
-	if err != nil {
-		return nil, err
-	}
-	pol, err := policy.Marshal()
-	if err != nil {
-		return nil, err
-	}
-
-	if err := os.MkdirAll(string(d), 0o755); err != nil {
-		return nil, failure(err)
-	}
-	var written []string
-	defer func() {
-		if err != nil {
-			for _, p := range written {
-				os.RemoveAll(p)
-			}
-		}
-	}()
-	write := func(path string, data []byte, perm os.FileMode) error {
-		if err := writeNewFile(path, data, perm); err != nil {
-			return failure(err)
-		}
-		written = append(written, path)
-		return nil
-	}
-	if err := write(d.logKey(), []byte(skey+"\n"), 0o600); err != nil {
-		return nil, err
-	}
-	if err := write(d.logVKey(), []byte(vkey+"\n"), 0o644); err != nil {
-		return nil, err
-	}
-	if err := pledge.WritePrivateKeyFile(d.registrar(), reg); err != nil {
-		return nil, failure(err)
-	}
-	written = append(written, d.registrar())
-	if err := write(d.policy(), append(pol, '\n'), 0o644); err != nil {
-		return nil, err
-	}
-	written = append(written, d.db())
-	l, err := ledger.Open(ctx, d.db(), ledger.Config{Signer: signer, Policy: policy})
-	if err != nil {
-		return nil, failure(err)
-	}
-	if err := l.Close(); err != nil {
-		return nil, failure(err)
+		return nil, dirFailure(d, err)
 	}
 	return &initResult{
-		Dir: string(d), Origin: origin, LogKey: vkey,
-		RegistrarKID: reg.KeyID(), RegistrarFile: d.registrar(), PolicyFile: d.policy(),
+		Dir: string(d), Origin: info.Origin, LogKey: info.LogKey,
+		RegistrarKID: info.RegistrarKID, RegistrarFile: d.registrar(), PolicyFile: d.policy(),
 	}, nil
 }

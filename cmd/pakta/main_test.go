@@ -14,10 +14,14 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// testCommands are the programs the tests put on PATH, run by this test
+// binary: pakta itself, and helpers other test files add in their init.
+var testCommands = map[string]func(){
+	"pakta": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+}
+
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"pakta": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
-	})
+	testscript.Main(m, testCommands)
 }
 
 // TestScripts runs the testscript scripts in testdata/*.txtar. Scripts see

@@ -71,22 +71,14 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 				}
 				logger.Info("no log here yet: created one (pakta init)", "dir", dir, "origin", origin, "policy", d.policy(), "registrar_key", d.registrar())
 			}
-			signer, err := d.readSigner()
-			if err != nil {
-				return err
-			}
-			policy, err := readPolicy(d.policy())
-			if err != nil {
-				return err
-			}
 			if cacheMiB < 0 {
 				return usagef("--cache-size %d: must be at least 0", cacheMiB)
 			}
 			cfg.CacheSize = cacheMiB << 20
-			cfg.Signer, cfg.Policy, cfg.Logger = signer, policy, logger
-			l, err := ledger.Open(ctx, d.db(), cfg)
+			cfg.Logger = logger
+			l, err := ledger.OpenDir(ctx, dir, cfg)
 			if err != nil {
-				return failure(err)
+				return dirFailure(d, err)
 			}
 			defer l.Close()
 			h := httpapi.New(l, httpapi.Options{Logger: logger})

@@ -27,8 +27,9 @@ running server holds cannot be opened here: use --server.
 
 For each file it reports the index, or that the statement was already logged
 (a duplicate: the same index as before), and writes the bundle, the offline
-evidence, to DIR/<index>.pakta.json (--out, default the current directory;
-an existing bundle file of that index is replaced by the newer one).
+evidence, to DIR/<index>.pakta.json (--out, default the current directory,
+created if missing; an existing bundle file of that index is replaced by the
+newer one).
 
 Exit codes: 0 if every file was logged (or already was), 1 if the log
 refused any (the reason is printed), 2 for bad usage or an unreadable file.`,
@@ -42,7 +43,7 @@ refused any (the reason is printed), 2 for bad usage or an unreadable file.`,
 				}
 				jwss[i] = bytes.TrimSpace(b)
 			}
-			if err := checkOutDir(outDir); err != nil {
+			if err := makeOutDir(outDir); err != nil {
 				return err
 			}
 			b, err := lf.open(cmd.Context())
@@ -92,7 +93,7 @@ refused any (the reason is printed), 2 for bad usage or an unreadable file.`,
 		},
 	}
 	lf.register(cmd)
-	cmd.Flags().StringVar(&outDir, "out", ".", "`directory` for the bundles")
+	cmd.Flags().StringVar(&outDir, "out", ".", "`directory` for the bundles (created if missing)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	return cmd
 }

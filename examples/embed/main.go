@@ -1,9 +1,14 @@
 // Command embed is the smallest complete program that embeds pakta: it opens
-// a log in a temporary directory, enrolls an employee's key, appends the
-// employee's signed pledge, and verifies the pledge's bundle offline with
-// nothing but the trust policy.
+// the log that "pakta init" made, appends an employee's enrollment and
+// signed pledge, and verifies the pledge's bundle offline with nothing but
+// the trust policy.
 //
-//	go run ./examples/embed
+//	go run ./examples/embed          # on a new log in a temporary directory
+//	go run ./examples/embed DIR      # on the log in DIR (pakta init --dir DIR)
+//
+// A log that a running server holds cannot be opened: stop it first, or
+// submit through its HTTP API. The employee pledges once per template and
+// election: on a log that already holds this pledge the second run is refused.
 package main
 
 import (
@@ -13,9 +18,8 @@ import (
 	"io"
 	"log"
 	"os"
+	"path/filepath"
 	"time"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/pledge"
@@ -23,46 +27,36 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Stdout); err != nil {
+	ctx := context.Background()
+	dir := ""
+	if len(os.Args) > 1 {
+		dir = os.Args[1]
+	} else {
+		tmp, err := os.MkdirTemp("", "pakta-embed-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(tmp)
+		dir = filepath.Join(tmp, "log")
+		// What "pakta init --dir DIR --origin O" does.
+		if _, err := ledger.InitDir(ctx, dir, "kepegawaian.mamujukab.go.id/pakta", nil); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if err := run(ctx, dir, os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, out io.Writer) error {
-	dir, err := os.MkdirTemp("", "pakta-embed-")
+// run plays an employee's signing on the log in dir: the registrar of
+// "pakta init" (dir/registrar.jwk) enrolls a new key and publishes the
+// template, the employee signs the pledge with the key, and the app logs all
+// three and checks the pledge's bundle.
+func run(ctx context.Context, dir string, out io.Writer) error {
+	registrar, err := pledge.ReadPrivateKeyFile(filepath.Join(dir, ledger.RegistrarFile))
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-
-	// The log's checkpoint key (its name is the log's origin) and a
-	// registrar, who vouches that a key belongs to an employee. A real app
-	// keeps these in files (pakta init writes them).
-	const origin = "kepegawaian.mamujukab.go.id/pakta"
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
-	if err != nil {
-		return err
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		return err
-	}
-	registrar, err := pledge.GenerateKey(pledge.EdDSA, rand.Reader)
-	if err != nil {
-		return err
-	}
-	// The trust policy is what verifiers need: give it to them.
-	policy, err := verify.NewPolicy(origin, vkey, []*verify.Registrar{verify.NationalRegistrar("BKPSDM Kabupaten Mamuju", registrar.Public())})
-	if err != nil {
-		return err
-	}
-	l, err := ledger.Open(ctx, dir, ledger.Config{Signer: signer, Policy: policy})
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-
-	// Enrollment: the registrar and the employee's own key sign it.
 	employee, err := pledge.GenerateKey(pledge.EdDSA, rand.Reader)
 	if err != nil {
 		return err
@@ -72,8 +66,8 @@ func run(ctx context.Context, out io.Writer) error {
 		Unit: "Bidang Mutasi", Agency: pledge.Agency{Code: "7601", Name: "Pemerintah Kabupaten Mamuju"},
 		Employment: pledge.PNS,
 	}
-	wita := time.FixedZone("WITA", 8*3600)
-	now := time.Now().In(wita)
+	// Enrollment: the registrar and the employee's own key sign it.
+	now := time.Now().In(time.FixedZone("WITA", 8*3600))
 	enrollment, err := pledge.Enroll(&pledge.Enrollment{
 		Type: pledge.TypeEnrollment, Subject: person, JWK: employee.Public(),
 		ValidFrom: now.AddDate(0, -1, 0).Format(time.RFC3339), ValidUntil: now.AddDate(1, 0, 0).Format(time.RFC3339),
@@ -81,14 +75,8 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enrolled, err := l.Append(ctx, enrollment)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "enrolled key %s for NIP %s at index %d\n", employee.KeyID(), person.ID, enrolled.Index)
-
 	// The template: the official wording, published by the registrar
-	// before anyone signs it.
+	// before anyone signs it. The same template again is the same entry.
 	text := "Saya menjaga netralitas dalam pelayanan publik sebelum, selama, dan sesudah pemilihan umum."
 	tmpl := &pledge.Template{
 		Type: pledge.TypeTemplate, ID: "netralitas-2029", Lang: "id", Election: "Pemilu 2029",
@@ -98,35 +86,18 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := l.Append(ctx, published); err != nil {
-		return err
-	}
-
-	// The pledge, signed by the employee under that template.
+	// The pledge, signed by the employee under that template: NewPledge
+	// derives its id, date, text and election.
 	p, err := pledge.NewPledge(person, tmpl, "Mamuju", now, rand.Reader)
 	if err != nil {
 		return err
 	}
-	jws, err := pledge.Sign(p, employee)
+	signed, err := pledge.Sign(p, employee)
 	if err != nil {
 		return err
 	}
-	res, err := l.Append(ctx, jws) // returns once durable and checkpointed
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "pledge logged at index %d at %s\n", res.Index, res.LoggedAt.Format(time.RFC3339))
-
-	// The bundle is everything a verifier needs, offline.
-	bundle, err := l.Bundle(ctx, res.Index)
-	if err != nil {
-		return err
-	}
-	file, err := bundle.Marshal()
-	if err != nil {
-		return err
-	}
-	report, err := verify.VerifyBytes(file, policy, &verify.Claim{Scheme: person.Scheme, ID: person.ID, Date: now.Format(pledge.DateLayout)})
+	claim := &verify.Claim{Scheme: person.Scheme, ID: person.ID, Date: now.Format(pledge.DateLayout)}
+	report, err := logAndVerify(ctx, dir, claim, enrollment, published, signed)
 	if err != nil {
 		return err
 	}
@@ -136,3 +107,33 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	return nil
 }
+
+// The README's "Embedding the library" quotes what follows, byte for byte,
+// up to the end marker (cmd/pakta/readme_test.go checks it).
+// README:begin
+
+// logAndVerify opens the log that "pakta init" made in dir (its checkpoint
+// key and trust policy come from there), appends signed statements, each
+// JWS exactly as signed, and checks the last one's bundle offline, as any
+// verifier would with the policy alone.
+func logAndVerify(ctx context.Context, dir string, claim *verify.Claim, jwss ...[]byte) (*verify.Report, error) {
+	l, err := ledger.OpenDir(ctx, dir, ledger.Config{})
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	var res ledger.Result
+	for _, jws := range jwss {
+		res, err = l.Append(ctx, jws) // durable and checkpointed when it returns
+		if err != nil {
+			return nil, err
+		}
+	}
+	bundle, err := l.Bundle(ctx, res.Index) // the evidence: bundle.Marshal() is a .pakta.json file
+	if err != nil {
+		return nil, err
+	}
+	return verify.Verify(bundle, l.Policy(), claim), nil
+}
+
+// README:end
