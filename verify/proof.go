@@ -165,10 +165,10 @@ func (p *Proof) verifyInclusion(entry []byte, c Checkpoint) error {
 }
 
 // explainInclusion words an inclusion failure for the report.
-func explainInclusion(err error) string {
+func explainInclusion(err error) any {
 	var mismatch proof.RootMismatchError
 	if errors.As(err, &mismatch) && len(mismatch.CalculatedRoot) >= 8 && len(mismatch.ExpectedRoot) >= 8 {
-		return fmt.Sprintf("hashing the entry with the proof gives the root %x…, but the checkpoint's root is %x…: the entry or the proof was changed, or the entry is not in this log",
+		return msgf("hashing the entry with the proof gives the root %x…, but the checkpoint's root is %x…: the entry or the proof was changed, or the entry is not in this log",
 			mismatch.CalculatedRoot[:8], mismatch.ExpectedRoot[:8])
 	}
 	return plain(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +45,17 @@ type Claim struct {
 type Check struct {
 	ID     string `json:"id"`
 	Pass   bool   `json:"pass"`
-	Reason string `json:"reason"`
+	Reason string `json:"reason"` // in English, or the language Localize chose
+
+	msg Message // Reason, translatable
+}
+
+// Message is the check's reason as a translatable Message.
+func (c *Check) Message() Message {
+	if c.msg.Format == "" {
+		return Message{Format: "%s", Args: []any{c.Reason}}
+	}
+	return c.msg
 }
 
 // Verdicts.
@@ -172,11 +183,13 @@ type report struct {
 }
 
 func (r *report) pass(id, format string, args ...any) {
-	r.checks = append(r.checks, Check{ID: id, Pass: true, Reason: fmt.Sprintf(format, args...)})
+	m := Message{Format: format, Args: args}
+	r.checks = append(r.checks, Check{ID: id, Pass: true, Reason: m.String(), msg: m})
 }
 
 func (r *report) fail(id, format string, args ...any) {
-	r.checks = append(r.checks, Check{ID: id, Reason: fmt.Sprintf(format, args...)})
+	m := Message{Format: format, Args: args}
+	r.checks = append(r.checks, Check{ID: id, Reason: m.String(), msg: m})
 	r.failed = true
 }
 
@@ -187,9 +200,10 @@ func (r *report) finish() *Report {
 	}
 	// Checks after a failure are listed as not run: nothing half-verifies.
 	for _, id := range ids[len(r.checks):] {
-		r.checks = append(r.checks, Check{ID: id, Reason: "not checked, because an earlier check failed"})
+		m := Message{Format: "not checked, because an earlier check failed"}
+		r.checks = append(r.checks, Check{ID: id, Reason: m.String(), msg: m})
 	}
-	out := &Report{Verdict: Pass, Checks: r.checks, NotProven: notProven}
+	out := &Report{Verdict: Pass, Checks: r.checks, NotProven: slices.Clone(notProven)}
 	if r.failed {
 		out.Verdict = Fail
 	} else {
@@ -264,7 +278,8 @@ func (r *report) checkCheckpoint() bool {
 	}
 	cp, _, err := OpenCheckpoint(r.main.proof.Checkpoint, p.Origin, p.Verifier())
 	if err != nil {
-		r.fail(CheckCheckpoint, "%s", explainCheckpoint(err, p))
+		m := explainCheckpoint(err, p)
+		r.fail(CheckCheckpoint, m.Format, m.Args...)
 		return false
 	}
 	r.cp = cp
@@ -681,9 +696,18 @@ func article(word string) string {
 	return "a " + word
 }
 
-// plain words an error from the parsers for people reading a report: the
-// Go package prefixes and type names go, and it fits on one line.
-func plain(err error) string {
+// plain words an error for people reading a report: a trust rule's error
+// is its translatable Message; another error (from the parsers) loses its
+// Go package prefixes and type names and fits on one line.
+func plain(err error) any {
+	var re *RuleError
+	if errors.As(err, &re) {
+		return re.Msg
+	}
+	return plainText(err)
+}
+
+func plainText(err error) string {
 	s := err.Error()
 	for _, prefix := range []string{"verify: ", "bundle: ", "pledge: ", "jsontext: ", "json: ", "go-jose/go-jose: "} {
 		s = strings.ReplaceAll(s, prefix, "")
@@ -698,19 +722,21 @@ func plain(err error) string {
 var goTypeRE = regexp.MustCompile(`cannot unmarshal JSON \w+ into Go [\w.*\[\]]+: `)
 
 // explainCheckpoint words a failure of OpenCheckpoint.
-func explainCheckpoint(err error, p *Policy) string {
+func explainCheckpoint(err error, p *Policy) Message {
 	v := p.Verifier()
 	var invalid *note.InvalidSignatureError
 	var unverified *note.UnverifiedNoteError
 	switch {
 	case errors.As(err, &invalid):
-		return fmt.Sprintf("the checkpoint carries a signature by the log key %s+%08x that is not valid: the checkpoint or its signature was changed after the log signed it", v.Name(), v.KeyHash())
+		return msgf("the checkpoint carries a signature by the log key %s+%08x that is not valid: the checkpoint or its signature was changed after the log signed it", v.Name(), v.KeyHash())
 	case errors.As(err, &unverified):
 		var names []string
 		for _, s := range unverified.Note.UnverifiedSigs {
 			names = append(names, fmt.Sprintf("%s+%08x", s.Name, s.Hash))
 		}
-		return fmt.Sprintf("the checkpoint is not signed by the log key %s+%08x that the policy trusts; it is signed only by %s", v.Name(), v.KeyHash(), strings.Join(names, ", "))
+		return msgf("the checkpoint is not signed by the log key %s+%08x that the policy trusts; it is signed only by %s", v.Name(), v.KeyHash(), strings.Join(names, ", "))
 	}
-	return fmt.Sprintf("the checkpoint is not a valid statement of the log %q signed with its key: %s", p.Origin, plain(err))
+	return msgf("the checkpoint is not a valid statement of the log %q signed with its key: %s", p.Origin, plain(err))
 }
+
+func msgf(format string, args ...any) Message { return Message{Format: format, Args: args} }

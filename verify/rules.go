@@ -28,8 +28,32 @@ import (
 var ErrNotAllowed = errors.New("verify: not allowed by the trust policy")
 
 func notAllowed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrNotAllowed, fmt.Sprintf(format, args...))
+	return &RuleError{Msg: Message{Format: format, Args: args}, Forbidden: true}
 }
+
+// malformed is a rule's error for a statement that is malformed for the
+// policy (HTTP 400), such as a time outside the window.
+func malformed(format string, args ...any) error {
+	return &RuleError{Msg: Message{Format: format, Args: args}}
+}
+
+// RuleError is the error of a trust rule: what is wrong, as a localizable
+// Message, and whether the policy forbids the statement (it then matches
+// ErrNotAllowed) or it is malformed.
+type RuleError struct {
+	Msg       Message
+	Forbidden bool
+}
+
+func (e *RuleError) Error() string {
+	if e.Forbidden {
+		return ErrNotAllowed.Error() + ": " + e.Msg.String()
+	}
+	return e.Msg.String()
+}
+
+// Is makes a forbidding RuleError match ErrNotAllowed.
+func (e *RuleError) Is(target error) bool { return e.Forbidden && target == ErrNotAllowed }
 
 // CheckRegistrars returns the registrars that signed, every signature but the
 // one by skip (an enrollment's own key) being required to be a trusted
@@ -213,14 +237,14 @@ func (p *Policy) CheckSigningTime(pl *pledge.Pledge, loggedAt time.Time) error {
 		return err
 	}
 	if z := offsetOf(signedAt); !containsString(p.TimeZones, z) {
-		return fmt.Errorf("signed_at %s has offset %s; the policy allows %s (WIB +07:00, WITA +08:00, WIT +09:00 by default)", pl.SignedAt, z, strings.Join(p.TimeZones, ", "))
+		return malformed("signed_at %s has offset %s; the policy allows %s (WIB +07:00, WITA +08:00, WIT +09:00 by default)", pl.SignedAt, z, strings.Join(p.TimeZones, ", "))
 	}
 	if signedAt.After(loggedAt.Add(MaxClockSkew)) {
-		return fmt.Errorf("signed at %s, which is after the log recorded it at %s (by more than the %d minutes allowed for clock differences)",
+		return malformed("signed at %s, which is after the log recorded it at %s (by more than the %d minutes allowed for clock differences)",
 			pl.SignedAt, formatLoggedAt(loggedAt), int(MaxClockSkew.Minutes()))
 	}
 	if signedAt.Before(loggedAt.Add(-p.MaxSigningAge())) {
-		return fmt.Errorf("signed at %s, more than %d days before the log recorded it at %s",
+		return malformed("signed at %s, more than %d days before the log recorded it at %s",
 			pl.SignedAt, p.MaxSigningAgeDays, formatLoggedAt(loggedAt))
 	}
 	return nil
