@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -167,7 +170,10 @@ func personQuery(q map[string]string) (scheme, id string, given bool, err error)
 	return "", "", false, nil
 }
 
-// getPledges serves GET /v1/pledges?nip=…&date=… (or scheme=…&id=…&date=…).
+// getPledges serves GET /v1/pledges?nip=…&date=… (or scheme=…&id=…&date=…),
+// one page at a time: limit=1…1000 (default 100) bundles, and a next_cursor
+// to resume with while more follow. The bundles are written as they are
+// built, so a page holds one bundle in memory, not a thousand.
 func (h *Handler) getPledges(w http.ResponseWriter, r *http.Request) error {
 	q, err := query(r)
 	if err != nil {
@@ -184,26 +190,89 @@ func (h *Handler) getPledges(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return badRequest("date=YYYY-MM-DD is required")
 	}
-	indexes, err := h.l.Pledges(r.Context(), scheme, id, date)
+	limit, from, err := pageQuery(q)
 	if err != nil {
 		return err
 	}
-	var out bytes.Buffer
-	out.WriteString(`{"bundles":[`)
-	for i, index := range indexes {
-		b, err := h.bundle(r.Context(), index)
-		if err != nil {
+	page, err := h.l.PledgesPage(r.Context(), scheme, id, date, from, limit)
+	if err != nil {
+		return err
+	}
+	return h.writeBundles(w, r, page)
+}
+
+// pageQuery reads limit= and cursor= (DESIGN.md, "Private reads": limit 1
+// to 1,000, default 100, anything else 400).
+func pageQuery(q map[string]string) (limit int, from uint64, err error) {
+	limit = ledger.DefaultPageLimit
+	if s, ok := q["limit"]; ok {
+		n, ok := parseDecimal(s)
+		if !ok || n < 1 || n > ledger.MaxPageLimit {
+			return 0, 0, &httpError{status: http.StatusBadRequest,
+				msg:    fmt.Sprintf("limit %q is not a whole number from 1 to %d", s, ledger.MaxPageLimit),
+				detail: map[string]any{"max_limit": ledger.MaxPageLimit}}
+		}
+		limit = int(n)
+	}
+	if s, ok := q["cursor"]; ok {
+		if from, ok = parseCursor(s); !ok {
+			return 0, 0, badRequest(fmt.Sprintf("cursor %q is not one this server gave: pass next_cursor back as it came", s))
+		}
+	}
+	return limit, from, nil
+}
+
+// A cursor is opaque to clients; today it is the index to resume from,
+// versioned so that it can change without old cursors being misread.
+const cursorVersion = 1
+
+func makeCursor(next uint64) string {
+	b := binary.BigEndian.AppendUint64([]byte{cursorVersion}, next)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func parseCursor(s string) (uint64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 9 || b[0] != cursorVersion || makeCursor(binary.BigEndian.Uint64(b[1:])) != s {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b[1:]), true
+}
+
+// writeBundles streams {"bundles":[…],"next_cursor":"…"}. The first bundle
+// is built before anything is written, so that the common failures (a
+// closed log) are still a JSON error; a failure after that cuts the
+// response off, which a client sees as a truncated body, never as a short
+// list.
+func (h *Handler) writeBundles(w http.ResponseWriter, r *http.Request, page ledger.Page) error {
+	var first []byte
+	if len(page.Indexes) > 0 {
+		var err error
+		if first, err = h.bundle(r.Context(), page.Indexes[0]); err != nil {
 			return err
 		}
-		if i > 0 {
-			out.WriteByte(',')
-		}
-		out.Write(b)
 	}
-	out.WriteString(`]}`)
+	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
-	writeRawJSON(w, http.StatusOK, out.Bytes())
-	return nil
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteString(`{"bundles":[`)
+	bw.Write(first)
+	for _, index := range page.Indexes[min(1, len(page.Indexes)):] {
+		b, err := h.bundle(r.Context(), index)
+		if err != nil {
+			h.log.ErrorContext(r.Context(), "http: a page of bundles cut off", "path", r.URL.Path, "index", index, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		bw.WriteByte(',')
+		bw.Write(b)
+	}
+	bw.WriteString(`]`)
+	if page.More {
+		bw.WriteString(`,"next_cursor":"` + makeCursor(page.Next) + `"`)
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 // consistencyJSON is the body of GET /v1/proof/consistency.

@@ -5,7 +5,8 @@
 //	GET  /tile/entries/<N>[.p/<W>]     entry bundles, gzipped if the client accepts it
 //	POST /v1/entries                   one JWS → 201 + bundle (200 + bundle if already logged)
 //	GET  /v1/entries/{index}           the bundle of an entry
-//	GET  /v1/pledges?nip=&date=        {"bundles": [...]} (or scheme=&id=&date=)
+//	GET  /v1/pledges?nip=&date=        {"bundles": [...], "next_cursor": …} (or scheme=&id=&date=;
+//	                                   limit=1…1000, default 100; cursor=next_cursor)
 //	GET  /v1/proof/consistency?from=&to=
 //	POST /v1/verify[?nip=&date=…]      a bundle → the verification report
 //	GET  /healthz                      {"status": "ok", "size": N}, or 503
