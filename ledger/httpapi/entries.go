@@ -8,9 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -26,29 +24,6 @@ const (
 	MediaTypeJOSE     = "application/jose"      // JWS compact serialization
 	MediaTypeJOSEJSON = "application/jose+json" // JWS JSON serialization
 )
-
-// readBody reads a request body of at most limit bytes: 413 past it, 408
-// when the client is too slow for the server's read timeout.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge,
-		msg:    fmt.Sprintf("the request body is over the %d-byte limit", limit),
-		detail: map[string]any{"limit_bytes": limit}}
-	if r.ContentLength > limit {
-		return nil, tooLarge
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(unwrap(w), r.Body, limit))
-	var mbe *http.MaxBytesError
-	var ne net.Error
-	switch {
-	case err == nil:
-		return b, nil
-	case errors.As(err, &mbe):
-		return nil, tooLarge
-	case errors.As(err, &ne) && ne.Timeout():
-		return nil, &httpError{status: http.StatusRequestTimeout, msg: "reading the request body timed out", err: err}
-	}
-	return nil, &httpError{status: http.StatusBadRequest, msg: "reading the request body: " + err.Error(), err: err}
-}
 
 // postEntry serves POST /v1/entries: one JWS, appended once durable.
 //
@@ -74,10 +49,16 @@ func (h *Handler) postEntry(w http.ResponseWriter, r *http.Request) (err error) 
 			msg:    fmt.Sprintf("Content-Type %q is not accepted: send a JWS as %s (compact) or %s (JSON serialization)", r.Header.Get("Content-Type"), MediaTypeJOSE, MediaTypeJOSEJSON),
 			detail: map[string]any{"accepted": []string{MediaTypeJOSE, MediaTypeJOSEJSON}}}
 	}
-	body, err := readBody(w, r, h.maxBody)
+	release, err := h.admit(w)
 	if err != nil {
 		return err
 	}
+	defer release()
+	body, free, err := h.readBody(w, r, h.maxBody)
+	if err != nil {
+		return err
+	}
+	defer free()
 	jws := bytes.TrimRight(body, " \t\r\n")
 	switch {
 	case len(jws) == 0:
@@ -332,10 +313,16 @@ func (h *Handler) postVerify(w http.ResponseWriter, r *http.Request) error {
 		}
 		claim = &verify.Claim{Scheme: scheme, ID: id, Date: date, Template: template, Election: election}
 	}
-	body, err := readBody(w, r, verify.MaxBundleSize)
+	release, err := h.admit(w)
 	if err != nil {
 		return err
 	}
+	defer release()
+	body, free, err := h.readBody(w, r, verify.MaxBundleSize)
+	if err != nil {
+		return err
+	}
+	defer free()
 	report, err := verify.VerifyBytes(body, h.l.Policy(), claim)
 	if errors.Is(err, verify.ErrNotJSONObject) {
 		return badRequest("the body is not a bundle: it does not begin with a JSON object")

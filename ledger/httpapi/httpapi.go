@@ -71,6 +71,21 @@ type Options struct {
 	// refused with 413. 0 means DefaultMaxBodyBytes. POST /v1/verify reads
 	// up to verify.MaxBundleSize.
 	MaxBodyBytes int64
+	// BodyBudget bounds the bytes of request bodies held in memory at
+	// once, across every request: a body that does not fit (its declared
+	// length, or its endpoint's limit when it declares none) is refused
+	// with 503 and Retry-After before a byte of it is read. 0 means
+	// DefaultBodyBudget; a budget is never below the largest body limit.
+	BodyBudget int64
+	// MaxInFlight bounds the submissions (POST /v1/entries) and
+	// verifications (POST /v1/verify) served at once; more are refused at
+	// once with 503 and Retry-After rather than queued without bound. 0
+	// means DefaultMaxInFlight.
+	MaxInFlight int
+	// BodyTimeout bounds reading one request body, from the end of its
+	// headers; a slower client gets 408 and the connection is closed. 0
+	// means DefaultBodyTimeout.
+	BodyTimeout time.Duration
 	// Authorize is called before every request is served, with the
 	// resource it asks for (a Resource constant). A non-nil error refuses
 	// the request with 403 and the error's text. nil means everything is
@@ -89,6 +104,7 @@ type Handler struct {
 	mux       *http.ServeMux
 	root      http.Handler
 	m         *metrics
+	lim       *limits
 }
 
 // New returns the handler for l. The caller keeps l open while the handler
@@ -101,7 +117,8 @@ func New(l *ledger.Log, opts Options) *Handler {
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
-	h.m = newMetrics(l)
+	h.lim = newLimits(opts, h.maxBody)
+	h.m = newMetrics(l, h.lim)
 
 	h.route("GET", "/checkpoint", ResourceCheckpoint, h.getCheckpoint)
 	// Tiles: one method-less pattern for /tile/ (a pattern per tile route

@@ -13,11 +13,26 @@ type metrics struct {
 	requests      *prometheus.CounterVec
 	appends       *prometheus.CounterVec
 	appendSeconds *prometheus.HistogramVec
+	shed          *prometheus.CounterVec
+	bodyBytes     prometheus.GaugeFunc
+	inFlight      prometheus.GaugeFunc
 	log           *logCollector
 }
 
-func newMetrics(l *ledger.Log) *metrics {
+func newMetrics(l *ledger.Log, lim *limits) *metrics {
 	return &metrics{
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pakta_http_shed_total",
+			Help: "Requests refused with 503 before any work, by reason: body_budget (request bodies in memory at the budget), in_flight (submissions and verifications at their limit).",
+		}, []string{"reason"}),
+		bodyBytes: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "pakta_http_body_bytes",
+			Help: "Bytes of request bodies reserved in the body budget now.",
+		}, func() float64 { return float64(lim.bodies.inUse()) }),
+		inFlight: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "pakta_http_in_flight",
+			Help: "Submissions and verifications being served now.",
+		}, func() float64 { return float64(lim.inFlight.inUse()) }),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pakta_http_requests_total",
 			Help: "HTTP requests served, by route pattern and status code.",
@@ -41,12 +56,14 @@ func newMetrics(l *ledger.Log) *metrics {
 //   - pakta_http_requests_total{route,code}
 //   - pakta_http_appends_total{outcome}
 //   - pakta_http_append_duration_seconds{outcome} (histogram)
+//   - pakta_http_shed_total{reason}, pakta_http_body_bytes,
+//     pakta_http_in_flight
 //   - pakta_log_tree_size, pakta_log_pending_submissions (gauges)
 //   - pakta_log_batch_size (histogram of submissions per sequenced batch)
 //   - pakta_log_appended_total, pakta_log_pushback_total,
 //     pakta_log_batch_seconds_total (counters)
 func (h *Handler) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{h.m.requests, h.m.appends, h.m.appendSeconds, h.m.log}
+	return []prometheus.Collector{h.m.requests, h.m.appends, h.m.appendSeconds, h.m.shed, h.m.bodyBytes, h.m.inFlight, h.m.log}
 }
 
 // MetricsHandler serves the Collectors from a registry of their own, in the
