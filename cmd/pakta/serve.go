@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/pakta-id/pakta/ledger"
@@ -22,6 +24,9 @@ func newServeCmd() *cobra.Command {
 		dir, listen, logFormat, logLevel, pprofAddr string
 		memLimit, cacheMiB                          int64
 		cfg                                         ledger.Config
+		apiOpts                                     httpapi.Options
+		bodyBudgetMiB                               int64
+		maxConns                                    int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--dir D] [--listen ADDR]",
@@ -62,6 +67,9 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 			if _, set := os.LookupEnv("GOMEMLIMIT"); !set && memLimit > 0 {
 				debug.SetMemoryLimit(memLimit << 20)
 			}
+			if bodyBudgetMiB < 0 || maxConns < 0 || apiOpts.MaxInFlight < 0 || apiOpts.BodyTimeout < 0 {
+				return usagef("--body-budget, --max-conns, --max-in-flight and --body-timeout must be at least 0")
+			}
 			ctx := cmd.Context()
 			d := dataDir(dir)
 			if !exists(d.logKey()) && !exists(d.db()) {
@@ -89,10 +97,9 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 				return failure(err)
 			}
 			defer l.Close()
-			h := httpapi.New(l, httpapi.Options{Logger: logger})
-			mux := http.NewServeMux()
-			mux.Handle("/", h)
-			mux.Handle("GET /metrics", h.MetricsHandler())
+			apiOpts.Logger, apiOpts.BodyBudget = logger, bodyBudgetMiB<<20
+			h := httpapi.New(l, apiOpts)
+			srv := httpapi.NewServer(listen, nil, logger)
 			if pprofAddr != "" {
 				// Profiles on their own listener, never on the public one.
 				pl, err := net.Listen("tcp", pprofAddr)
@@ -102,15 +109,23 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 				go http.Serve(pl, http.DefaultServeMux)
 				logger.Info("profiles (net/http/pprof)", "addr", "http://"+pl.Addr().String()+"/debug/pprof/")
 			}
-			ln, err := net.Listen("tcp", listen)
+			tcp, err := net.Listen("tcp", listen)
 			if err != nil {
 				return failure(fmt.Errorf("listening on %s: %w", listen, err))
 			}
+			ln := httpapi.LimitConnections(srv, tcp, maxConns)
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(h.Collectors()...)
+			reg.MustRegister(ln.Collectors()...)
+			mux := http.NewServeMux()
+			mux.Handle("/", h)
+			mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+			srv.Handler, srv.Addr = mux, ln.Addr().String()
 			_, size := l.Checkpoint()
 			logger.Info("serving", "addr", "http://"+ln.Addr().String(), "origin", l.Origin(), "size", size, "dir", dir, "malloc_tuned", mallocTuned())
 			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if err := httpapi.Serve(sctx, httpapi.NewServer(ln.Addr().String(), mux, logger), ln, 0); err != nil {
+			if err := httpapi.Serve(sctx, srv, ln, 0); err != nil {
 				return failure(err)
 			}
 			if err := l.Close(); err != nil {
@@ -131,6 +146,10 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 	f.IntVar(&cfg.MaxPending, "max-pending", 0, "submissions waiting before 503 (default 16384)")
 	f.Int64Var(&memLimit, "memory-limit", 160, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT overrides); Pebble's caches come on top")
 	f.Int64Var(&cacheMiB, "cache-size", 0, "storage block cache in MiB, on top of the memory limit (0: the default, 64); more makes cold reads faster")
+	f.IntVar(&maxConns, "max-conns", 0, "most open connections; at the cap the longest idle one is closed, or the new one gets 503 (default 1024)")
+	f.Int64Var(&bodyBudgetMiB, "body-budget", 0, "MiB of request bodies held in memory at once, across all requests; over it 503 (default 64)")
+	f.IntVar(&apiOpts.MaxInFlight, "max-in-flight", 0, "most submissions and verifications served at once; over it 503 (default 1024)")
+	f.DurationVar(&apiOpts.BodyTimeout, "body-timeout", 0, "longest time to read one request body; slower clients get 408 (default 20s)")
 	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060")
 	return cmd
 }
