@@ -105,9 +105,9 @@ func (l *ConnLimiter) Accept() (net.Conn, error) {
 	}
 }
 
-// refuse answers c with a 503 and closes it. The answer is written and the
-// client's request drained for a moment before closing, so that the client
-// reads the 503 rather than a connection reset.
+// refuse answers c with a 503 and closes it. The answer is written once
+// the request begins, and the rest of it drained for a moment before
+// closing, so that the client reads the 503 rather than a connection reset.
 func (l *ConnLimiter) refuse(c net.Conn) {
 	l.refused.Add(1)
 	select {
@@ -119,7 +119,14 @@ func (l *ConnLimiter) refuse(c net.Conn) {
 	go func() {
 		defer func() { <-l.rejecting }()
 		defer c.Close()
+		// Wait for the request to begin: an HTTP client that reads an
+		// answer before it has sent anything takes it for a broken
+		// connection, not for a 503.
+		buf := make([]byte, 4096)
 		c.SetDeadline(time.Now().Add(time.Second))
+		if _, err := c.Read(buf); err != nil {
+			return
+		}
 		if _, err := c.Write(l.refusal); err != nil {
 			return
 		}
@@ -127,7 +134,6 @@ func (l *ConnLimiter) refuse(c net.Conn) {
 			tc.CloseWrite()
 		}
 		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-		buf := make([]byte, 4096)
 		for range 16 {
 			if _, err := c.Read(buf); err != nil {
 				return

@@ -336,17 +336,31 @@ func (h *Handler) postVerify(w http.ResponseWriter, r *http.Request) error {
 
 // healthJSON is the body of GET /healthz.
 type healthJSON struct {
-	Status string `json:"status"`
-	Size   uint64 `json:"size"`
+	// Status is "ok", or "degraded" while appends are refused for disk
+	// space (reads are still served; Appends says why).
+	Status  string `json:"status"`
+	Size    uint64 `json:"size"`
+	Appends string `json:"appends"` // "accepted", or why they are refused
+	// The free disk space under the log and the reserve below which
+	// appends are refused (0 when not measured or checks are off).
+	DiskFree    uint64 `json:"disk_free_bytes"`
+	DiskReserve uint64 `json:"disk_reserve_bytes"`
 }
 
-// getHealth serves GET /healthz: 200 while the log can be read, 503 if not.
+// getHealth serves GET /healthz: 200 while the log can be read (status
+// "degraded" when appends are refused for disk space), 503 if not.
 func (h *Handler) getHealth(w http.ResponseWriter, r *http.Request) error {
 	if err := h.l.Health(r.Context()); err != nil {
 		return &httpError{status: http.StatusServiceUnavailable, msg: "unhealthy: " + err.Error(), err: err,
 			detail: map[string]any{"status": "unavailable"}}
 	}
 	_, size := h.l.Checkpoint()
+	d := h.l.Disk()
+	out := healthJSON{Status: "ok", Size: size, Appends: "accepted", DiskFree: d.Free, DiskReserve: d.Reserve}
+	if d.Low {
+		out.Status = "degraded"
+		out.Appends = fmt.Sprintf("refused with 507: %d MiB free on the log's disk, below the %d MiB reserve", d.Free>>20, d.Reserve>>20)
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, healthJSON{Status: "ok", Size: size})
+	return writeJSON(w, http.StatusOK, out)
 }
