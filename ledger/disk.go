@@ -34,7 +34,7 @@ const diskRecheck = 250 * time.Millisecond
 // sequencer checks before committing a batch, so that a full disk never
 // fails a write half way (Pebble ends the process when its WAL cannot be
 // written). Reads are still served. HTTP 507.
-var ErrDiskFull = errors.New("ledger: free disk space is below the reserve")
+var ErrDiskFull = errors.New("ledger: not enough free disk space")
 
 // DiskStatus is the free space under the log and the reserve.
 type DiskStatus struct {
@@ -168,7 +168,7 @@ func checkDisk(dir string, reserve int64) error {
 		return nil // cannot tell (see freeSpace): the probe write succeeded
 	}
 	if free < need {
-		return fmt.Errorf("ledger: opening %s: %w: %d KiB free on the disk of %s, and opening a log needs %d MiB", dir, ErrDiskFull, free>>10, at, need>>20)
+		return fmt.Errorf("%w: opening %s needs %d MiB, the disk of %s has %d KiB free", ErrDiskFull, dir, need>>20, at, free>>10)
 	}
 	return nil
 }

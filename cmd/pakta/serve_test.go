@@ -89,10 +89,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startServer(t *testing.T, dir string) *server {
+func startServer(t *testing.T, dir string, flags ...string) *server {
 	t.Helper()
 	addr := freePort(t)
-	cmd := exec.Command(paktaBin(t), "serve", "--dir", dir, "--listen", addr, "--log-format", "json")
+	cmd := exec.Command(paktaBin(t), append([]string{"serve", "--dir", dir, "--listen", addr, "--log-format", "json"}, flags...)...)
 	s := &server{cmd: cmd, url: "http://" + addr, stderr: new(syncBuffer), done: make(chan error, 1)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
