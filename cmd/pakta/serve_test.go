@@ -43,8 +43,13 @@ var buildPakta = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
+// paktaBin is the binary under test: the one built from this tree, or
+// $PAKTA_BIN (to measure another build with the same tests).
 func paktaBin(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("PAKTA_BIN"); bin != "" {
+		return bin
+	}
 	bin, err := buildPakta()
 	if err != nil {
 		t.Fatal(err)
