@@ -18,18 +18,28 @@ import (
 const DefaultMaxConns = 1024
 
 // maxRejecting bounds the goroutines answering refused connections with a
-// 503; past it a refused connection is closed without an answer.
-const maxRejecting = 64
+// 503 (each for at most 600 ms, with a 4 KiB buffer: about 12 MiB for
+// them all); past it a refused connection is closed without an answer.
+const maxRejecting = 1024
+
+// minIdleToEvict is how long a connection must have been idle before it is
+// closed to make room: a client that has just been answered is likely to
+// send its next request on the same connection, and closing it under
+// that request fails a submission that cannot be retried blindly. Idle
+// connections an attacker parks age past it and are closed.
+const minIdleToEvict = time.Second
 
 // ConnLimiter is a net.Listener that keeps at most a fixed number of
 // connections open. At the cap, a new connection first takes the place of
 // the connection that has been idle (keep-alive, between requests) the
-// longest, which is closed: idle connections cannot lock clients out. If
-// none is idle, the new connection is answered 503 with Retry-After and
-// closed. Make one with LimitConnections.
+// longest, if for at least a second, which is closed: parked idle
+// connections cannot lock clients out. Otherwise the new connection is
+// answered 503 with Retry-After and closed. Make one with
+// LimitConnections.
 type ConnLimiter struct {
 	net.Listener
 	max       int
+	minIdle   time.Duration // minIdleToEvict; tests shorten it
 	refusal   []byte
 	rejecting chan struct{}
 
@@ -51,6 +61,7 @@ func LimitConnections(srv *http.Server, ln net.Listener, max int) *ConnLimiter {
 	l := &ConnLimiter{
 		Listener:  ln,
 		max:       max,
+		minIdle:   minIdleToEvict,
 		rejecting: make(chan struct{}, maxRejecting),
 		idle:      make(map[*limitedConn]time.Time),
 		refusal: fmt.Appendf(nil, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"+
@@ -83,6 +94,9 @@ func (l *ConnLimiter) Accept() (net.Conn, error) {
 				if oldest == nil || since.Before(l.idle[oldest]) {
 					oldest = ic
 				}
+			}
+			if oldest != nil && time.Since(l.idle[oldest]) < l.minIdle {
+				oldest = nil
 			}
 			if oldest == nil {
 				l.mu.Unlock()
@@ -123,7 +137,7 @@ func (l *ConnLimiter) refuse(c net.Conn) {
 		// answer before it has sent anything takes it for a broken
 		// connection, not for a 503.
 		buf := make([]byte, 4096)
-		c.SetDeadline(time.Now().Add(time.Second))
+		c.SetDeadline(time.Now().Add(500 * time.Millisecond))
 		if _, err := c.Read(buf); err != nil {
 			return
 		}
@@ -133,7 +147,7 @@ func (l *ConnLimiter) refuse(c net.Conn) {
 		if tc, ok := c.(*net.TCPConn); ok {
 			tc.CloseWrite()
 		}
-		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 		for range 16 {
 			if _, err := c.Read(buf); err != nil {
 				return

@@ -33,6 +33,7 @@ func TestIdleConnectionsCannotLockOut(t *testing.T) {
 	e := newEnv(t, nil, Options{})
 	const max = 20
 	url, cl := servedLimited(t, e, max)
+	cl.minIdle = 0 // every idle connection may go at once
 	addr := strings.TrimPrefix(url, "http://")
 	for i := range 5 * max {
 		c, err := net.Dial("tcp", addr)
@@ -96,5 +97,36 @@ func TestConnectionCapRefuses(t *testing.T) {
 	})
 	if cl.refused.Load() == 0 {
 		t.Fatal("no refusal counted")
+	}
+}
+
+// TestFreshlyIdleConnectionsAreKept: a connection idle for less than a
+// second (a client between two requests) is not closed to make room: the
+// new connection is refused instead. Once it has idled longer, it goes.
+func TestFreshlyIdleConnectionsAreKept(t *testing.T) {
+	e := newEnv(t, nil, Options{})
+	url, cl := servedLimited(t, e, 1)
+	addr := strings.TrimPrefix(url, "http://")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: pakta\r\n\r\n")
+	readResponse(t, c)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get(url + "/checkpoint")
+	if err != nil || resp.StatusCode != 503 {
+		t.Fatalf("a second connection beside a freshly idle one: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	time.Sleep(cl.minIdle + 100*time.Millisecond)
+	resp, err = client.Get(url + "/checkpoint")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("a second connection beside one idle for over %s: %v %v", cl.minIdle, resp, err)
+	}
+	resp.Body.Close()
+	if cl.evicted.Load() != 1 {
+		t.Fatalf("evicted %d", cl.evicted.Load())
 	}
 }

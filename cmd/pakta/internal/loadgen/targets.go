@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -95,7 +96,12 @@ func HTTPKind(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "timeout"
 	}
-	return "transport"
+	var ne net.Error
+	var ue *url.Error
+	if errors.As(err, &ne) || errors.As(err, &ue) {
+		return "transport"
+	}
+	return err.Error() // the generator's own finding, e.g. "no pledge found"
 }
 
 func (h *HTTP) do(req *http.Request) ([]byte, int, error) {
