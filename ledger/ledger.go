@@ -67,6 +67,12 @@ type Config struct {
 	// CacheRows is how many hash rows of the upper tree levels (8 and up)
 	// are kept in memory for proofs; 0 means DefaultCacheRows.
 	CacheRows int
+	// DiskReserve is the free disk space, in bytes, below which Append
+	// refuses submissions with ErrDiskFull (checked again before every
+	// commit) while reads go on; 0 means DefaultDiskReserve, a negative
+	// value turns the checks off. Open fails at once on a read-only
+	// file system, or with less than 16 MiB (or the reserve) free.
+	DiskReserve int64
 
 	// afterCommit, when set (tests only), runs between a batch's commit and
 	// its checkpoint; an error aborts as a crash there would.
@@ -96,6 +102,7 @@ type Log struct {
 	failed atomic.Pointer[error]      // a storage failure that stopped the sequencer
 
 	stats Stats
+	disk  *disk
 }
 
 // signedTree is a checkpoint the log has signed and stored.
@@ -155,6 +162,9 @@ func Open(ctx context.Context, dir string, cfg Config) (*Log, error) {
 	if cfg.CacheRows <= 0 {
 		cfg.CacheRows = DefaultCacheRows
 	}
+	if err := checkDisk(dir, cfg.DiskReserve); err != nil {
+		return nil, err
+	}
 	st, err := pebblestore.Open(ctx, dir, pebblestore.Options{Logger: cfg.Logger, CacheSize: cfg.CacheSize, MemTableSize: DefaultMemTableSize})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
@@ -166,6 +176,10 @@ func Open(ctx context.Context, dir string, cfg Config) (*Log, error) {
 	if err != nil {
 		st.Close()
 		return nil, err
+	}
+	l.disk = newDisk(dir, cfg.DiskReserve)
+	if s := l.disk.status(); s.Low {
+		l.log.Warn("free disk space is below the reserve: appends are refused until there is more", "free_mib", s.Free>>20, "reserve_mib", s.Reserve>>20, "dir", dir)
 	}
 	return l, nil
 }
@@ -426,6 +440,10 @@ func (l *Log) Append(ctx context.Context, jws []byte) (Result, error) {
 	if l.isClosed() {
 		return Result{}, ErrClosed
 	}
+	// Below the disk reserve, refuse before spending a signature check.
+	if err := l.disk.room(uint64(len(jws)), false); err != nil {
+		return Result{}, err
+	}
 	v, err := pledge.Verify(jws, l.verifyOptions())
 	if err != nil {
 		switch {
@@ -563,7 +581,14 @@ func (l *Log) process(batch []*request) {
 		accepted = append(accepted, i)
 	}
 	if len(b.Entries) > 0 {
-		if err := l.commit(ctx, b, leaves, now); err != nil {
+		if err := l.disk.room(batchBytes(b), true); err != nil {
+			// Measured afresh before the write: nothing is written, the
+			// tree is as it was, and every caller of the batch is refused.
+			l.log.Warn("batch refused: the disk is below the reserve", "from", from, "entries", len(b.Entries), "err", err)
+			for _, i := range accepted {
+				results[i] = result{err: err}
+			}
+		} else if err := l.commit(ctx, b, leaves, now); err != nil {
 			l.log.Error("commit failed", "from", from, "entries", len(b.Entries), "err", err)
 			for _, i := range accepted {
 				results[i] = result{err: err}

@@ -24,6 +24,7 @@ func newBenchCmd() *cobra.Command {
 		cfg                       loadgen.Config
 		baseline, asJSON          bool
 	)
+	cfg.Window = 10 * time.Second
 	cmd := &cobra.Command{
 		Use:   "bench [--employees N] [--clients C] [--rate R] [--dir D | --server URL] [--json]",
 		Short: "Load generator: enroll N employees, append their pre-signed pledges, read bundles back",
@@ -36,9 +37,15 @@ with C concurrent clients, then reads bundles and queries pledges by person.
   --server URL   over HTTP to a running pakta serve; --registrar-key (default
                  ./pakta-data/registrar.jwk) must be a registrar its policy trusts
 
---rate R offers R pledges/s (open loop: latency counts from the scheduled
-start, so a server that falls behind shows it); without it the clients go as
-fast as the log answers. --baseline (with --server) also runs the same load
+--rate R offers R pledges/s open loop: each submission starts at its due
+time in a goroutine of its own, however many are still waiting, and its
+latency counts from that due time, so a server that falls behind shows it
+in full (503s it sheds are counted by kind). Without --rate, --clients go as
+fast as the log answers (closed loop).
+
+--duration D (with --rate) soaks: R×D pledges over D (the employees pledge
+again for new elections, each signed just ahead of its due time), printing
+p50/p99/max for every --window (default 10s) of due times. --baseline (with --server) also runs the same load
 against a no-op HTTP server in this process, for the ratio: on a 2-core
 machine the generator itself takes much of the CPU.
 
@@ -52,6 +59,12 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 			}
 			if dir != "" && server != "" {
 				return usagef("give --dir or --server, not both")
+			}
+			if cfg.Duration < 0 || cfg.Rate < 0 || cfg.Window <= 0 {
+				return usagef("--rate and --duration must be at least 0, --window above 0")
+			}
+			if cfg.Duration > 0 && cfg.Rate == 0 {
+				return usagef("--duration needs --rate: a soak offers a fixed rate")
 			}
 			ctx := cmd.Context()
 			cfg.Progress = cmd.ErrOrStderr()
@@ -122,6 +135,16 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 			fmt.Fprintf(w, "employees %d, clients %d\n", res.Employees, res.Clients)
 			printPhase(w, "enroll", res.Enroll)
 			printPhase(w, "append", res.Append)
+			if len(res.Windows) > 0 {
+				fmt.Fprintf(w, "soak at %.0f/s, per %s window of due times:\n", cfg.Rate, cfg.Window)
+				for _, win := range res.Windows {
+					fmt.Fprintf(w, "  %6.0fs  %7d due  p50 %7.1f ms  p99 %7.1f ms  max %7.1f ms", win.Start, win.Count, win.P50, win.P99, win.Max)
+					if len(win.Errors) > 0 {
+						fmt.Fprintf(w, "  errors %v", win.Errors)
+					}
+					fmt.Fprintln(w)
+				}
+			}
 			printPhase(w, "bundle reads", res.Reads)
 			printPhase(w, "pledge queries", res.Queries)
 			if res.LogReads != nil {
@@ -140,7 +163,9 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 	f.IntVar(&cfg.Employees, "employees", 1000, "employees to enroll, one pledge each")
 	f.IntVar(&cfg.First, "first", 0, "number of the first employee (to grow a log with --dir over several runs)")
 	f.IntVar(&cfg.Clients, "clients", 32, "concurrent clients")
-	f.Float64Var(&cfg.Rate, "rate", 0, "offered pledges/s (0: as fast as the log answers)")
+	f.Float64Var(&cfg.Rate, "rate", 0, "offered pledges/s, open loop (0: --clients as fast as the log answers)")
+	f.DurationVar(&cfg.Duration, "duration", 0, "with --rate: soak for this long, p99 per --window")
+	f.DurationVar(&cfg.Window, "window", cfg.Window, "width of a soak's measurement windows")
 	f.IntVar(&cfg.Reads, "reads", 0, "bundle reads and queries (default: one per employee)")
 	f.IntVar(&cfg.LogReads, "log-reads", 0, "then read this many bundles at random indexes over the whole log (cold reads)")
 	f.StringVar(&dir, "dir", "", "benchmark the log in this data directory (default: a temporary one)")

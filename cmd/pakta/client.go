@@ -124,37 +124,55 @@ func (c *client) Bundle(ctx context.Context, index uint64) ([]byte, error) {
 	return body, nil
 }
 
+// pledgesPageLimit is the page size the client asks for: the most a server
+// gives (DESIGN.md), so that a person with many pledges costs few requests.
+var pledgesPageLimit = 1000
+
+// Pledges follows /v1/pledges' cursors to the last page.
 func (c *client) Pledges(ctx context.Context, scheme, id, date string) ([][]byte, error) {
-	q := url.Values{"date": {date}}
+	q := url.Values{"date": {date}, "limit": {strconv.Itoa(pledgesPageLimit)}}
 	if scheme == "nip" {
 		q.Set("nip", id)
 	} else {
 		q.Set("scheme", scheme)
 		q.Set("id", id)
 	}
-	body, err := c.get(ctx, "/v1/pledges", q)
-	if err != nil {
-		return nil, err
-	}
-	var resp struct {
-		Bundles []json.RawMessage `json:"bundles"`
-	}
-	if err := json.Unmarshal(body, &resp); err != nil {
-		return nil, failf("the server's answer to /v1/pledges does not parse: %w", err)
-	}
-	out := make([][]byte, 0, len(resp.Bundles))
-	for i, raw := range resp.Bundles {
-		bu, err := verify.ParseBundle(raw)
-		if err != nil {
-			return nil, failf("the server's bundle %d does not parse: %w", i, err)
-		}
-		b, err := bu.Marshal()
+	var out [][]byte
+	seen := map[string]bool{}
+	for {
+		body, err := c.get(ctx, "/v1/pledges", q)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, b)
+		var resp struct {
+			Bundles    []json.RawMessage `json:"bundles"`
+			NextCursor string            `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(body, &resp); err != nil {
+			return nil, failf("the server's answer to /v1/pledges does not parse: %w", err)
+		}
+		for _, raw := range resp.Bundles {
+			bu, err := verify.ParseBundle(raw)
+			if err != nil {
+				return nil, failf("the server's bundle %d does not parse: %w", len(out), err)
+			}
+			b, err := bu.Marshal()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b)
+		}
+		if resp.NextCursor == "" {
+			return out, nil
+		}
+		// A server that hands back a cursor twice would keep the client
+		// paging forever.
+		if seen[resp.NextCursor] || len(resp.Bundles) == 0 {
+			return nil, failf("the server's /v1/pledges pages do not advance (cursor %q)", resp.NextCursor)
+		}
+		seen[resp.NextCursor] = true
+		q.Set("cursor", resp.NextCursor)
 	}
-	return out, nil
 }
 
 func (c *client) Consistency(ctx context.Context, from, to uint64) (uint64, [][]byte, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/pakta-id/pakta/ledger"
@@ -22,6 +25,10 @@ func newServeCmd() *cobra.Command {
 		dir, listen, logFormat, logLevel, pprofAddr string
 		memLimit, cacheMiB                          int64
 		cfg                                         ledger.Config
+		apiOpts                                     httpapi.Options
+		bodyBudgetMiB                               int64
+		maxConns                                    int
+		diskReserveMiB                              int64
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--dir D] [--listen ADDR]",
@@ -34,9 +41,18 @@ Endpoints: GET /checkpoint, GET /tile/... (C2SP tlog-tiles), POST /v1/entries,
 GET /v1/entries/{index}, GET /v1/pledges, GET /v1/proof/consistency,
 POST /v1/verify, GET /healthz, GET /metrics (Prometheus).
 
+Limits (README, "Operating limits"): at most --max-conns connections (the
+longest idle one is closed to make room; with none idle a new one gets 503),
+--body-budget MiB of request bodies in memory and --max-in-flight
+submissions and verifications at once (503 + Retry-After past either),
+--body-timeout to send a body (408), and appends refused with 507 while the
+log's disk has less than --disk-reserve MiB free (reads go on; /healthz
+says so). On a full or read-only disk serve exits 1 at once.
+
 On SIGINT or SIGTERM it stops accepting connections, finishes every
 in-flight append (each is durable before it is answered), closes the log and
-exits 0. Logs go to stderr (--log-format text or json).`,
+exits 0; a signal while the log is still opening exits 1 at once. Logs go to
+stderr (--log-format text or json).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 0 {
 				return usagef("serve takes no arguments")
@@ -62,29 +78,37 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 			if _, set := os.LookupEnv("GOMEMLIMIT"); !set && memLimit > 0 {
 				debug.SetMemoryLimit(memLimit << 20)
 			}
-			ctx := cmd.Context()
-			d := dataDir(dir)
-			if !exists(d.logKey()) && !exists(d.db()) {
-				origin := defaultOrigin()
-				if _, err := initDataDir(ctx, d, origin); err != nil {
-					return err
-				}
-				logger.Info("no log here yet: created one (pakta init)", "dir", dir, "origin", origin, "policy", d.policy(), "registrar_key", d.registrar())
+			if bodyBudgetMiB < 0 || maxConns < 0 || apiOpts.MaxInFlight < 0 || apiOpts.BodyTimeout < 0 {
+				return usagef("--body-budget, --max-conns, --max-in-flight and --body-timeout must be at least 0")
 			}
 			if cacheMiB < 0 {
 				return usagef("--cache-size %d: must be at least 0", cacheMiB)
 			}
 			cfg.CacheSize = cacheMiB << 20
-			cfg.Logger = logger
-			l, err := ledger.OpenDir(ctx, dir, cfg)
+			switch {
+			case diskReserveMiB < 0:
+				cfg.DiskReserve = -1 // checks off
+			default:
+				cfg.DiskReserve = diskReserveMiB << 20
+			}
+			// ctx is done on SIGINT or SIGTERM (see run). Opening runs
+			// beside it, so that an open that does not return (a stalled
+			// disk, a long WAL replay) cannot keep a signal from ending the
+			// process: a stop is a crash to the log, which recovers.
+			ctx := cmd.Context()
+			l, err := untilDone(ctx, func() (*ledger.Log, error) {
+				return openForServe(ctx, dataDir(dir), cfg, logger)
+			})
 			if err != nil {
-				return dirFailure(d, err)
+				return err
 			}
 			defer l.Close()
-			h := httpapi.New(l, httpapi.Options{Logger: logger})
-			mux := http.NewServeMux()
-			mux.Handle("/", h)
-			mux.Handle("GET /metrics", h.MetricsHandler())
+			if d := l.Disk(); d.Err != nil {
+				logger.Warn("cannot measure free disk space: appends are never refused for it", "err", d.Err)
+			}
+			apiOpts.Logger, apiOpts.BodyBudget = logger, bodyBudgetMiB<<20
+			h := httpapi.New(l, apiOpts)
+			srv := httpapi.NewServer(listen, nil, logger)
 			if pprofAddr != "" {
 				// Profiles on their own listener, never on the public one.
 				pl, err := net.Listen("tcp", pprofAddr)
@@ -94,15 +118,23 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 				go http.Serve(pl, http.DefaultServeMux)
 				logger.Info("profiles (net/http/pprof)", "addr", "http://"+pl.Addr().String()+"/debug/pprof/")
 			}
-			ln, err := net.Listen("tcp", listen)
+			tcp, err := net.Listen("tcp", listen)
 			if err != nil {
 				return failure(fmt.Errorf("listening on %s: %w", listen, err))
 			}
+			ln := httpapi.LimitConnections(srv, tcp, maxConns)
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(h.Collectors()...)
+			reg.MustRegister(ln.Collectors()...)
+			mux := http.NewServeMux()
+			mux.Handle("/", h)
+			mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+			srv.Handler, srv.Addr = mux, ln.Addr().String()
 			_, size := l.Checkpoint()
 			logger.Info("serving", "addr", "http://"+ln.Addr().String(), "origin", l.Origin(), "size", size, "dir", dir, "malloc_tuned", mallocTuned())
 			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if err := httpapi.Serve(sctx, httpapi.NewServer(ln.Addr().String(), mux, logger), ln, 0); err != nil {
+			if err := httpapi.Serve(sctx, srv, ln, 0); err != nil {
 				return failure(err)
 			}
 			if err := l.Close(); err != nil {
@@ -123,6 +155,50 @@ exits 0. Logs go to stderr (--log-format text or json).`,
 	f.IntVar(&cfg.MaxPending, "max-pending", 0, "submissions waiting before 503 (default 16384)")
 	f.Int64Var(&memLimit, "memory-limit", 160, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT overrides); Pebble's caches come on top")
 	f.Int64Var(&cacheMiB, "cache-size", 0, "storage block cache in MiB, on top of the memory limit (0: the default, 64); more makes cold reads faster")
+	f.IntVar(&maxConns, "max-conns", 0, "most open connections; at the cap the longest idle one is closed, or the new one gets 503 (default 1024)")
+	f.Int64Var(&bodyBudgetMiB, "body-budget", 0, "MiB of request bodies held in memory at once, across all requests; over it 503 (default 64)")
+	f.IntVar(&apiOpts.MaxInFlight, "max-in-flight", 0, "most submissions and verifications served at once; over it 503 (default 1024)")
+	f.DurationVar(&apiOpts.BodyTimeout, "body-timeout", 0, "longest time to read one request body; slower clients get 408 (default 20s)")
+	f.Int64Var(&diskReserveMiB, "disk-reserve", 0, "MiB of free disk space below which appends get 507 (reads go on); -1 turns the check off (default 256)")
 	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060")
 	return cmd
+}
+
+// openForServe opens the log in d for serve, creating it first if there is
+// none.
+func openForServe(ctx context.Context, d dataDir, cfg ledger.Config, logger *slog.Logger) (*ledger.Log, error) {
+	if !exists(d.logKey()) && !exists(d.db()) {
+		origin := defaultOrigin()
+		if _, err := initDataDir(ctx, d, origin); err != nil {
+			return nil, err
+		}
+		logger.Info("no log here yet: created one (pakta init)", "dir", string(d), "origin", origin, "policy", d.policy(), "registrar_key", d.registrar())
+	}
+	cfg.Logger = logger
+	l, err := ledger.OpenDir(ctx, string(d), cfg)
+	if err != nil {
+		return nil, dirFailure(d, err)
+	}
+	return l, nil
+}
+
+// untilDone returns f's result, or an error as soon as ctx is done (a
+// signal) while f still runs; f is then left to the process's exit.
+func untilDone[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, failf("stopped by a signal while opening the log, before serving: %w", context.Cause(ctx))
+	}
 }

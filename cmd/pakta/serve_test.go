@@ -43,8 +43,13 @@ var buildPakta = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
+// paktaBin is the binary under test: the one built from this tree, or
+// $PAKTA_BIN (to measure another build with the same tests).
 func paktaBin(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("PAKTA_BIN"); bin != "" {
+		return bin
+	}
 	bin, err := buildPakta()
 	if err != nil {
 		t.Fatal(err)
@@ -89,10 +94,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startServer(t *testing.T, dir string) *server {
+func startServer(t *testing.T, dir string, flags ...string) *server {
 	t.Helper()
 	addr := freePort(t)
-	cmd := exec.Command(paktaBin(t), "serve", "--dir", dir, "--listen", addr, "--log-format", "json")
+	cmd := exec.Command(paktaBin(t), append([]string{"serve", "--dir", dir, "--listen", addr, "--log-format", "json"}, flags...)...)
 	s := &server{cmd: cmd, url: "http://" + addr, stderr: new(syncBuffer), done: make(chan error, 1)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {

@@ -278,8 +278,10 @@ func TestHealthz(t *testing.T) {
 	e := newEnv(t, nil, Options{})
 	e.enroll(40)
 	r := e.get("/healthz")
-	if r.status != 200 || string(r.body) != "{\"status\":\"ok\",\"size\":1}\n" {
-		t.Fatalf("%d %q", r.status, r.body)
+	var h healthJSON
+	if err := json.Unmarshal(r.body, &h, json.RejectUnknownMembers(true)); r.status != 200 || err != nil ||
+		h.Status != "ok" || h.Size != 1 || h.Appends != "accepted" || h.DiskFree == 0 || h.DiskReserve != ledger.DefaultDiskReserve {
+		t.Fatalf("%d %q %v", r.status, r.body, err)
 	}
 	e.log.Close()
 	errorOf(t, e.get("/healthz"), 503)

@@ -1,19 +1,20 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -23,29 +24,6 @@ const (
 	MediaTypeJOSE     = "application/jose"      // JWS compact serialization
 	MediaTypeJOSEJSON = "application/jose+json" // JWS JSON serialization
 )
-
-// readBody reads a request body of at most limit bytes: 413 past it, 408
-// when the client is too slow for the server's read timeout.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	tooLarge := &httpError{status: http.StatusRequestEntityTooLarge,
-		msg:    fmt.Sprintf("the request body is over the %d-byte limit", limit),
-		detail: map[string]any{"limit_bytes": limit}}
-	if r.ContentLength > limit {
-		return nil, tooLarge
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(unwrap(w), r.Body, limit))
-	var mbe *http.MaxBytesError
-	var ne net.Error
-	switch {
-	case err == nil:
-		return b, nil
-	case errors.As(err, &mbe):
-		return nil, tooLarge
-	case errors.As(err, &ne) && ne.Timeout():
-		return nil, &httpError{status: http.StatusRequestTimeout, msg: "reading the request body timed out", err: err}
-	}
-	return nil, &httpError{status: http.StatusBadRequest, msg: "reading the request body: " + err.Error(), err: err}
-}
 
 // postEntry serves POST /v1/entries: one JWS, appended once durable.
 //
@@ -71,10 +49,16 @@ func (h *Handler) postEntry(w http.ResponseWriter, r *http.Request) (err error) 
 			msg:    fmt.Sprintf("Content-Type %q is not accepted: send a JWS as %s (compact) or %s (JSON serialization)", r.Header.Get("Content-Type"), MediaTypeJOSE, MediaTypeJOSEJSON),
 			detail: map[string]any{"accepted": []string{MediaTypeJOSE, MediaTypeJOSEJSON}}}
 	}
-	body, err := readBody(w, r, h.maxBody)
+	release, err := h.admit(w)
 	if err != nil {
 		return err
 	}
+	defer release()
+	body, free, err := h.readBody(w, r, h.maxBody)
+	if err != nil {
+		return err
+	}
+	defer free()
 	jws := bytes.TrimRight(body, " \t\r\n")
 	switch {
 	case len(jws) == 0:
@@ -167,7 +151,10 @@ func personQuery(q map[string]string) (scheme, id string, given bool, err error)
 	return "", "", false, nil
 }
 
-// getPledges serves GET /v1/pledges?nip=…&date=… (or scheme=…&id=…&date=…).
+// getPledges serves GET /v1/pledges?nip=…&date=… (or scheme=…&id=…&date=…),
+// one page at a time: limit=1…1000 (default 100) bundles, and a next_cursor
+// to resume with while more follow. The bundles are written as they are
+// built, so a page holds one bundle in memory, not a thousand.
 func (h *Handler) getPledges(w http.ResponseWriter, r *http.Request) error {
 	q, err := query(r)
 	if err != nil {
@@ -184,26 +171,89 @@ func (h *Handler) getPledges(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return badRequest("date=YYYY-MM-DD is required")
 	}
-	indexes, err := h.l.Pledges(r.Context(), scheme, id, date)
+	limit, from, err := pageQuery(q)
 	if err != nil {
 		return err
 	}
-	var out bytes.Buffer
-	out.WriteString(`{"bundles":[`)
-	for i, index := range indexes {
-		b, err := h.bundle(r.Context(), index)
-		if err != nil {
+	page, err := h.l.PledgesPage(r.Context(), scheme, id, date, from, limit)
+	if err != nil {
+		return err
+	}
+	return h.writeBundles(w, r, page)
+}
+
+// pageQuery reads limit= and cursor= (DESIGN.md, "Private reads": limit 1
+// to 1,000, default 100, anything else 400).
+func pageQuery(q map[string]string) (limit int, from uint64, err error) {
+	limit = ledger.DefaultPageLimit
+	if s, ok := q["limit"]; ok {
+		n, ok := parseDecimal(s)
+		if !ok || n < 1 || n > ledger.MaxPageLimit {
+			return 0, 0, &httpError{status: http.StatusBadRequest,
+				msg:    fmt.Sprintf("limit %q is not a whole number from 1 to %d", s, ledger.MaxPageLimit),
+				detail: map[string]any{"max_limit": ledger.MaxPageLimit}}
+		}
+		limit = int(n)
+	}
+	if s, ok := q["cursor"]; ok {
+		if from, ok = parseCursor(s); !ok {
+			return 0, 0, badRequest(fmt.Sprintf("cursor %q is not one this server gave: pass next_cursor back as it came", s))
+		}
+	}
+	return limit, from, nil
+}
+
+// A cursor is opaque to clients; today it is the index to resume from,
+// versioned so that it can change without old cursors being misread.
+const cursorVersion = 1
+
+func makeCursor(next uint64) string {
+	b := binary.BigEndian.AppendUint64([]byte{cursorVersion}, next)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func parseCursor(s string) (uint64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 9 || b[0] != cursorVersion || makeCursor(binary.BigEndian.Uint64(b[1:])) != s {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b[1:]), true
+}
+
+// writeBundles streams {"bundles":[…],"next_cursor":"…"}. The first bundle
+// is built before anything is written, so that the common failures (a
+// closed log) are still a JSON error; a failure after that cuts the
+// response off, which a client sees as a truncated body, never as a short
+// list.
+func (h *Handler) writeBundles(w http.ResponseWriter, r *http.Request, page ledger.Page) error {
+	var first []byte
+	if len(page.Indexes) > 0 {
+		var err error
+		if first, err = h.bundle(r.Context(), page.Indexes[0]); err != nil {
 			return err
 		}
-		if i > 0 {
-			out.WriteByte(',')
-		}
-		out.Write(b)
 	}
-	out.WriteString(`]}`)
+	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
-	writeRawJSON(w, http.StatusOK, out.Bytes())
-	return nil
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteString(`{"bundles":[`)
+	bw.Write(first)
+	for _, index := range page.Indexes[min(1, len(page.Indexes)):] {
+		b, err := h.bundle(r.Context(), index)
+		if err != nil {
+			h.log.ErrorContext(r.Context(), "http: a page of bundles cut off", "path", r.URL.Path, "index", index, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		bw.WriteByte(',')
+		bw.Write(b)
+	}
+	bw.WriteString(`]`)
+	if page.More {
+		bw.WriteString(`,"next_cursor":"` + makeCursor(page.Next) + `"`)
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 // consistencyJSON is the body of GET /v1/proof/consistency.
@@ -263,10 +313,16 @@ func (h *Handler) postVerify(w http.ResponseWriter, r *http.Request) error {
 		}
 		claim = &verify.Claim{Scheme: scheme, ID: id, Date: date, Template: template, Election: election}
 	}
-	body, err := readBody(w, r, verify.MaxBundleSize)
+	release, err := h.admit(w)
 	if err != nil {
 		return err
 	}
+	defer release()
+	body, free, err := h.readBody(w, r, verify.MaxBundleSize)
+	if err != nil {
+		return err
+	}
+	defer free()
 	report, err := verify.VerifyBytes(body, h.l.Policy(), claim)
 	if errors.Is(err, verify.ErrNotJSONObject) {
 		return badRequest("the body is not a bundle: it does not begin with a JSON object")
@@ -280,17 +336,31 @@ func (h *Handler) postVerify(w http.ResponseWriter, r *http.Request) error {
 
 // healthJSON is the body of GET /healthz.
 type healthJSON struct {
-	Status string `json:"status"`
-	Size   uint64 `json:"size"`
+	// Status is "ok", or "degraded" while appends are refused for disk
+	// space (reads are still served; Appends says why).
+	Status  string `json:"status"`
+	Size    uint64 `json:"size"`
+	Appends string `json:"appends"` // "accepted", or why they are refused
+	// The free disk space under the log and the reserve below which
+	// appends are refused (0 when not measured or checks are off).
+	DiskFree    uint64 `json:"disk_free_bytes"`
+	DiskReserve uint64 `json:"disk_reserve_bytes"`
 }
 
-// getHealth serves GET /healthz: 200 while the log can be read, 503 if not.
+// getHealth serves GET /healthz: 200 while the log can be read (status
+// "degraded" when appends are refused for disk space), 503 if not.
 func (h *Handler) getHealth(w http.ResponseWriter, r *http.Request) error {
 	if err := h.l.Health(r.Context()); err != nil {
 		return &httpError{status: http.StatusServiceUnavailable, msg: "unhealthy: " + err.Error(), err: err,
 			detail: map[string]any{"status": "unavailable"}}
 	}
 	_, size := h.l.Checkpoint()
+	d := h.l.Disk()
+	out := healthJSON{Status: "ok", Size: size, Appends: "accepted", DiskFree: d.Free, DiskReserve: d.Reserve}
+	if d.Low {
+		out.Status = "degraded"
+		out.Appends = fmt.Sprintf("refused with 507: %d MiB free on the log's disk, below the %d MiB reserve", d.Free>>20, d.Reserve>>20)
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, healthJSON{Status: "ok", Size: size})
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -42,6 +42,7 @@ const (
 	outcomeMediaType   = "unsupported_media_type"
 	outcomePushback    = "pushback"
 	outcomeUnavailable = "unavailable"
+	outcomeDiskFull    = "disk_full"
 	outcomeError       = "error"
 )
 
@@ -63,6 +64,10 @@ func (h *Handler) classify(ctx context.Context, err error) *httpError {
 		return &httpError{status: http.StatusServiceUnavailable, msg: err.Error(), outcome: outcomePushback, err: err,
 			retryAfter: pushback.RetryAfter,
 			detail:     map[string]any{"retry_after_seconds": retrySeconds(pushback.RetryAfter), "pending": pushback.Pending}}
+	case errors.Is(err, ledger.ErrDiskFull):
+		d := h.l.Disk()
+		return &httpError{status: http.StatusInsufficientStorage, msg: err.Error(), outcome: outcomeDiskFull, err: err,
+			detail: map[string]any{"disk_free_bytes": d.Free, "disk_reserve_bytes": d.Reserve}}
 	case errors.Is(err, ledger.ErrClosed):
 		return &httpError{status: http.StatusServiceUnavailable, msg: "the log is closed (the server is shutting down)", outcome: outcomeUnavailable, err: err}
 	case errors.Is(err, pledge.ErrTooLarge):

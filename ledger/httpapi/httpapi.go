@@ -5,7 +5,8 @@
 //	GET  /tile/entries/<N>[.p/<W>]     entry bundles, gzipped if the client accepts it
 //	POST /v1/entries                   one JWS → 201 + bundle (200 + bundle if already logged)
 //	GET  /v1/entries/{index}           the bundle of an entry
-//	GET  /v1/pledges?nip=&date=        {"bundles": [...]} (or scheme=&id=&date=)
+//	GET  /v1/pledges?nip=&date=        {"bundles": [...], "next_cursor": …} (or scheme=&id=&date=;
+//	                                   limit=1…1000, default 100; cursor=next_cursor)
 //	GET  /v1/proof/consistency?from=&to=
 //	POST /v1/verify[?nip=&date=…]      a bundle → the verification report
 //	GET  /healthz                      {"status": "ok", "size": N}, or 503
@@ -70,6 +71,21 @@ type Options struct {
 	// refused with 413. 0 means DefaultMaxBodyBytes. POST /v1/verify reads
 	// up to verify.MaxBundleSize.
 	MaxBodyBytes int64
+	// BodyBudget bounds the bytes of request bodies held in memory at
+	// once, across every request: a body that does not fit (its declared
+	// length, or its endpoint's limit when it declares none) is refused
+	// with 503 and Retry-After before a byte of it is read. 0 means
+	// DefaultBodyBudget; a budget is never below the largest body limit.
+	BodyBudget int64
+	// MaxInFlight bounds the submissions (POST /v1/entries) and
+	// verifications (POST /v1/verify) served at once; more are refused at
+	// once with 503 and Retry-After rather than queued without bound. 0
+	// means DefaultMaxInFlight.
+	MaxInFlight int
+	// BodyTimeout bounds reading one request body, from the end of its
+	// headers; a slower client gets 408 and the connection is closed. 0
+	// means DefaultBodyTimeout.
+	BodyTimeout time.Duration
 	// Authorize is called before every request is served, with the
 	// resource it asks for (a Resource constant). A non-nil error refuses
 	// the request with 403 and the error's text. nil means everything is
@@ -88,6 +104,7 @@ type Handler struct {
 	mux       *http.ServeMux
 	root      http.Handler
 	m         *metrics
+	lim       *limits
 }
 
 // New returns the handler for l. The caller keeps l open while the handler
@@ -100,7 +117,8 @@ func New(l *ledger.Log, opts Options) *Handler {
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
-	h.m = newMetrics(l)
+	h.lim = newLimits(opts, h.maxBody)
+	h.m = newMetrics(l, h.lim)
 
 	h.route("GET", "/checkpoint", ResourceCheckpoint, h.getCheckpoint)
 	// Tiles: one method-less pattern for /tile/ (a pattern per tile route

@@ -13,11 +13,26 @@ type metrics struct {
 	requests      *prometheus.CounterVec
 	appends       *prometheus.CounterVec
 	appendSeconds *prometheus.HistogramVec
+	shed          *prometheus.CounterVec
+	bodyBytes     prometheus.GaugeFunc
+	inFlight      prometheus.GaugeFunc
 	log           *logCollector
 }
 
-func newMetrics(l *ledger.Log) *metrics {
+func newMetrics(l *ledger.Log, lim *limits) *metrics {
 	return &metrics{
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pakta_http_shed_total",
+			Help: "Requests refused with 503 before any work, by reason: body_budget (request bodies in memory at the budget), in_flight (submissions and verifications at their limit).",
+		}, []string{"reason"}),
+		bodyBytes: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "pakta_http_body_bytes",
+			Help: "Bytes of request bodies reserved in the body budget now.",
+		}, func() float64 { return float64(lim.bodies.inUse()) }),
+		inFlight: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "pakta_http_in_flight",
+			Help: "Submissions and verifications being served now.",
+		}, func() float64 { return float64(lim.inFlight.inUse()) }),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pakta_http_requests_total",
 			Help: "HTTP requests served, by route pattern and status code.",
@@ -41,12 +56,16 @@ func newMetrics(l *ledger.Log) *metrics {
 //   - pakta_http_requests_total{route,code}
 //   - pakta_http_appends_total{outcome}
 //   - pakta_http_append_duration_seconds{outcome} (histogram)
+//   - pakta_http_shed_total{reason}, pakta_http_body_bytes,
+//     pakta_http_in_flight
 //   - pakta_log_tree_size, pakta_log_pending_submissions (gauges)
+//   - pakta_log_disk_free_bytes, pakta_log_disk_reserve_bytes,
+//     pakta_log_disk_low (gauges), pakta_log_disk_refused_total
 //   - pakta_log_batch_size (histogram of submissions per sequenced batch)
 //   - pakta_log_appended_total, pakta_log_pushback_total,
 //     pakta_log_batch_seconds_total (counters)
 func (h *Handler) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{h.m.requests, h.m.appends, h.m.appendSeconds, h.m.log}
+	return []prometheus.Collector{h.m.requests, h.m.appends, h.m.appendSeconds, h.m.shed, h.m.bodyBytes, h.m.inFlight, h.m.log}
 }
 
 // MetricsHandler serves the Collectors from a registry of their own, in the
@@ -74,6 +93,14 @@ var (
 		"Submissions refused because the sequencer's queue was full.", nil, nil)
 	descBatchSeconds = prometheus.NewDesc("pakta_log_batch_seconds_total",
 		"Time the sequencer spent applying the rules, committing and signing batches.", nil, nil)
+	descDiskFree = prometheus.NewDesc("pakta_log_disk_free_bytes",
+		"Free space on the disk under the log.", nil, nil)
+	descDiskReserve = prometheus.NewDesc("pakta_log_disk_reserve_bytes",
+		"Free disk space below which appends are refused with 507 (0: checks off).", nil, nil)
+	descDiskLow = prometheus.NewDesc("pakta_log_disk_low",
+		"1 while free disk space is below the reserve and appends are refused, else 0.", nil, nil)
+	descDiskRefused = prometheus.NewDesc("pakta_log_disk_refused_total",
+		"Submissions and batches refused because free disk space was below the reserve.", nil, nil)
 )
 
 // The storage engine's figures: a falling cache hit rate, growing read
@@ -99,6 +126,7 @@ var (
 
 func (c *logCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTreeSize, descPending, descBatchSize, descAppended, descPushback, descBatchSeconds,
+		descDiskFree, descDiskReserve, descDiskLow, descDiskRefused,
 		descCacheHits, descCacheMisses, descCacheBytes, descMemTable, descDisk, descL0, descReadAmp, descDebt} {
 		ch <- d
 	}
@@ -111,6 +139,15 @@ func (c *logCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descAppended, prometheus.CounterValue, float64(s.Appended))
 	ch <- prometheus.MustNewConstMetric(descPushback, prometheus.CounterValue, float64(s.Pushback))
 	ch <- prometheus.MustNewConstMetric(descBatchSeconds, prometheus.CounterValue, s.BatchTime.Seconds())
+	d := c.l.Disk()
+	low := 0.0
+	if d.Low {
+		low = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descDiskFree, prometheus.GaugeValue, float64(d.Free))
+	ch <- prometheus.MustNewConstMetric(descDiskReserve, prometheus.GaugeValue, float64(d.Reserve))
+	ch <- prometheus.MustNewConstMetric(descDiskLow, prometheus.GaugeValue, low)
+	ch <- prometheus.MustNewConstMetric(descDiskRefused, prometheus.CounterValue, float64(d.Refused))
 	buckets := make(map[float64]uint64, len(ledger.BatchSizeBounds))
 	var cumulative, count uint64
 	for i, bound := range ledger.BatchSizeBounds {

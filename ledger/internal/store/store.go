@@ -206,3 +206,13 @@ type EngineStats struct {
 type StatsReporter interface {
 	EngineStats() EngineStats
 }
+
+// RangeScanner is implemented by engines that can begin a scan part-way
+// through a prefix, so that a page of a long list costs what it returns,
+// not what comes before it. The ledger falls back to Scan (skipping rows
+// below start) for engines without it.
+type RangeScanner interface {
+	// ScanFrom is Scan restricted to the rows whose key starts with prefix
+	// and is at least start in byte order.
+	ScanFrom(ctx context.Context, prefix, start []byte, fn func(key, value []byte) error) error
+}

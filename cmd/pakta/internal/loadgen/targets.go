@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -95,7 +96,12 @@ func HTTPKind(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "timeout"
 	}
-	return "transport"
+	var ne net.Error
+	var ue *url.Error
+	if errors.As(err, &ne) || errors.As(err, &ue) {
+		return "transport"
+	}
+	return err.Error() // the generator's own finding, e.g. "no pledge found"
 }
 
 func (h *HTTP) do(req *http.Request) ([]byte, int, error) {
@@ -151,23 +157,36 @@ func (h *HTTP) Bundle(ctx context.Context, index uint64) error {
 	return err
 }
 
+// Pledges follows the pages of /v1/pledges (a person's pledges of a day
+// are few: usually one page) and counts the bundles.
 func (h *HTTP) Pledges(ctx context.Context, scheme, id, date string) (int, error) {
 	q := url.Values{"scheme": {scheme}, "id": {id}, "date": {date}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.Base+"/v1/pledges?"+q.Encode(), nil)
-	if err != nil {
-		return 0, err
+	n := 0
+	for pages := 0; ; pages++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.Base+"/v1/pledges?"+q.Encode(), nil)
+		if err != nil {
+			return 0, err
+		}
+		b, _, err := h.do(req)
+		if err != nil {
+			return 0, err
+		}
+		var out struct {
+			Bundles    []json.RawMessage `json:"bundles"`
+			NextCursor string            `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			return 0, err
+		}
+		n += len(out.Bundles)
+		if out.NextCursor == "" {
+			return n, nil
+		}
+		if pages > 1000 {
+			return 0, fmt.Errorf("more than 1000 pages of pledges for %s %s", scheme, id)
+		}
+		q.Set("cursor", out.NextCursor)
 	}
-	b, _, err := h.do(req)
-	if err != nil {
-		return 0, err
-	}
-	var out struct {
-		Bundles []json.RawMessage `json:"bundles"`
-	}
-	if err := json.Unmarshal(b, &out); err != nil {
-		return 0, err
-	}
-	return len(out.Bundles), nil
 }
 
 func (h *HTTP) Size(ctx context.Context) (uint64, error) {

@@ -420,13 +420,22 @@ func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 // Scan calls fn for every row whose key starts with prefix, in key order,
 // from one consistent snapshot.
 func (s *Store) Scan(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
+	return s.ScanFrom(ctx, prefix, prefix, fn)
+}
+
+// ScanFrom is Scan over the rows whose key starts with prefix and is at
+// least start: the iterator seeks to start, so a page costs what it reads.
+func (s *Store) ScanFrom(ctx context.Context, prefix, start []byte, fn func(key, value []byte) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
 	lower := RowKey(prefix)
+	if bytes.Compare(start, prefix) > 0 {
+		lower = RowKey(start)
+	}
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{
 		LowerBound: lower,
-		UpperBound: prefixEnd(lower),
+		UpperBound: prefixEnd(RowKey(prefix)),
 	})
 	if err != nil {
 		return fmt.Errorf("pebblestore: scan rows %q: %w", prefix, err)

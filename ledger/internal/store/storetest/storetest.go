@@ -611,6 +611,32 @@ func testScan(t *testing.T, open OpenFunc) {
 		}
 	}
 
+	// An engine that scans from a start key returns the rows of the
+	// prefix at or after it, and no row outside the prefix.
+	if rs, ok := s.(store.RangeScanner); ok {
+		for _, tc := range []struct {
+			prefix, start string
+			want          []string
+		}{
+			{"a", "a", []string{"a", "a\x00", "aa", "ab", "a\xff", "a\xff\xff"}},
+			{"a", "", []string{"a", "a\x00", "aa", "ab", "a\xff", "a\xff\xff"}},
+			{"a", "aa", []string{"aa", "ab", "a\xff", "a\xff\xff"}},
+			{"a", "aaa", []string{"ab", "a\xff", "a\xff\xff"}},
+			{"a", "a\xff\xff", []string{"a\xff\xff"}},
+			{"a", "b", nil},
+			{"", "b", []string{"b", "ba", "\xff", "\xff\xff"}},
+		} {
+			var got []string
+			err := rs.ScanFrom(ctx, []byte(tc.prefix), []byte(tc.start), func(k, _ []byte) error {
+				got = append(got, string(k))
+				return nil
+			})
+			if err != nil || fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) {
+				t.Errorf("scan %q from %q: %q, %v; want %q", tc.prefix, tc.start, got, err, tc.want)
+			}
+		}
+	}
+
 	// fn's error stops the scan and comes back as is.
 	stop := errors.New("stop")
 	n := 0
