@@ -18,12 +18,42 @@ import (
 // nil, nil for an absent row.
 type rowView interface {
 	get(ctx context.Context, key []byte) ([]byte, error)
+	// statement is the statement logged at index (before the one being
+	// accepted), or nil when the view cannot read entries (an audit
+	// through tiles, which keeps none): rules may use it only for index
+	// rows, never to decide.
+	statement(ctx context.Context, index uint64) (pledge.Statement, error)
 }
 
-// overlay is a batch's rows on top of the store.
+// overlay is a batch's rows (and statements) on top of the store.
 type overlay struct {
-	st   store.Reader
-	rows map[string][]byte
+	st    store.Reader
+	rows  map[string][]byte
+	stmts map[uint64]pledge.Statement
+}
+
+func (o *overlay) statement(ctx context.Context, index uint64) (pledge.Statement, error) {
+	if st, ok := o.stmts[index]; ok {
+		return st, nil
+	}
+	return storedStatement(ctx, o.st, index)
+}
+
+// storedStatement reads and parses the statement of a stored entry.
+func storedStatement(ctx context.Context, st store.Reader, index uint64) (pledge.Statement, error) {
+	b, err := st.Entry(ctx, index)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: reading entry %d: %w", index, err)
+	}
+	e, err := verify.ParseEntry(b)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: entry %d: %w", index, err)
+	}
+	j, err := pledge.Parse(e.JWS)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: entry %d: %w", index, err)
+	}
+	return j.Statement, nil
 }
 
 func (o *overlay) get(ctx context.Context, key []byte) ([]byte, error) {
@@ -128,6 +158,8 @@ func (ru *rules) accept(ctx context.Context, v rowView, s *pledge.Verified, inde
 		err = a.revocation(st)
 	case *pledge.Template:
 		err = a.template(st)
+	case *pledge.Ruling:
+		err = a.ruling(st)
 	default:
 		err = fmt.Errorf("%w: statement type %q is not logged", ErrInvalid, s.Statement.StatementType())
 	}
@@ -236,7 +268,14 @@ func (a *acceptance) pledge(p *pledge.Pledge) error {
 		if err != nil {
 			return err
 		}
+		annulled, err := a.annulled(prev.Index)
+		if err != nil {
+			return err
+		}
 		switch {
+		case annulled && p.Supersedes == nil:
+			// The pledge before was annulled by a ruling: the signer
+			// pledges anew, and corrections count from here.
 		case p.Supersedes == nil:
 			return &ConflictError{Index: prev.Index, Reason: fmt.Sprintf("%s %s already pledged for template %s and %q at index %d; a correction must say \"supersedes\": %d", p.Signer.Scheme, p.Signer.ID, p.Template.ID, p.Election, prev.Index, prev.Index)}
 		case *p.Supersedes != prev.Index:
@@ -244,7 +283,9 @@ func (a *acceptance) pledge(p *pledge.Pledge) error {
 		case int(prev.Corrections) >= a.policy.MaxCorrections:
 			return &ConflictError{Index: prev.Index, Reason: fmt.Sprintf("%s %s has corrected the pledge for template %s and %q %d times already, the most the policy allows (max_corrections)", p.Signer.Scheme, p.Signer.ID, p.Template.ID, p.Election, prev.Corrections)}
 		}
-		next.Corrections = prev.Corrections + 1
+		if p.Supersedes != nil {
+			next.Corrections = prev.Corrections + 1
+		}
 	} else if p.Supersedes != nil {
 		return fmt.Errorf("%w: supersedes %d, but %s %s has no earlier pledge for template %s and %q", ErrInvalid, *p.Supersedes, p.Signer.Scheme, p.Signer.ID, p.Template.ID, p.Election)
 	}
@@ -363,4 +404,66 @@ func (a *acceptance) template(t *pledge.Template) error {
 	}
 	a.add(key, encodeTemplateRecord(a.index, a.s.Payload))
 	return nil
+}
+
+// annulled reports whether a ruling annulled the entry at index.
+func (a *acceptance) annulled(index uint64) (bool, error) {
+	b, err := a.v.get(a.ctx, annulKey(index))
+	return b != nil, err
+}
+
+func (a *acceptance) ruling(r *pledge.Ruling) error {
+	a.meta.Type = 'u'
+	if _, err := a.policy.CheckRuling(r, a.s.Signers, a.index); err != nil {
+		return refusal(err)
+	}
+	for _, i := range r.Annuls {
+		if done, err := a.annulled(i); err != nil {
+			return err
+		} else if done {
+			prev, _ := a.v.get(a.ctx, annulKey(i))
+			p, _ := parseIndex(prev)
+			return &ConflictError{Index: p, Reason: fmt.Sprintf("entry %d is already annulled by the ruling at index %d", i, p)}
+		}
+	}
+	for _, i := range r.Annuls {
+		a.add(annulKey(i), indexValue(a.index))
+	}
+	// The ruling joins the history of every person it concerns. Who that
+	// is comes from the entries; an audit through tiles, which keeps no
+	// entries, skips these rows (it has no index rows to compare).
+	seen := map[string]bool{}
+	for _, i := range r.Concerns {
+		a.add(concernKey(i, a.index), nil)
+		st, err := a.v.statement(a.ctx, i)
+		if err != nil {
+			return err
+		}
+		who, err := a.personOf(st)
+		if err != nil || who == nil {
+			return err
+		}
+		if k := string(personPrefix(rowPerson, who.Scheme, who.ID)); !seen[k] {
+			seen[k] = true
+			a.add(personKey(who.Scheme, who.ID, a.index), []byte{a.meta.Type})
+		}
+	}
+	return nil
+}
+
+// personOf is whom a statement is about, or nil.
+func (a *acceptance) personOf(st pledge.Statement) (*pledge.Person, error) {
+	switch s := st.(type) {
+	case *pledge.Pledge:
+		return &s.Signer, nil
+	case *pledge.Enrollment:
+		return &s.Subject, nil
+	case *pledge.Revocation:
+		_, e, ok, err := a.key(s.KID)
+		if err != nil || !ok {
+			return nil, err
+		}
+		return &e.Subject, nil
+	}
+	return nil, nil
 }

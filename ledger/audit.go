@@ -445,8 +445,8 @@ func (a *auditor) verifyChunk(start uint64, entries [][]byte) ([]parsedEntry, []
 type auditKeys struct{ a *auditor }
 
 func (k auditKeys) ResolveKey(kid string) (*pledge.PublicKey, error) {
-	if r, ok := k.a.policy.Registrar(kid); ok {
-		return r.JWK, nil
+	if p, err := k.a.policy.ResolveKey(kid); err == nil {
+		return p, nil
 	}
 	if p, ok := k.a.keys.Load(kid); ok {
 		return p.(*pledge.PublicKey), nil
@@ -475,6 +475,15 @@ func (a *auditor) get(ctx context.Context, key []byte) ([]byte, error) {
 	default:
 		return a.replay[string(key)], nil
 	}
+}
+
+// statement implements rowView: from the store when auditing locally; an
+// audit through tiles keeps no entries.
+func (a *auditor) statement(ctx context.Context, index uint64) (pledge.Statement, error) {
+	if a.st == nil {
+		return nil, nil
+	}
+	return storedStatement(ctx, a.st, index)
 }
 
 func (a *auditor) replayEntry(ctx context.Context, index uint64, e verify.Entry, v *pledge.Verified) error {
@@ -510,7 +519,7 @@ func (a *auditor) replayEntry(ctx context.Context, index uint64, e verify.Entry,
 // revocations, templates) against the replay, both ways.
 func (a *auditor) compareMutableRows(ctx context.Context) error {
 	size := a.rng.End()
-	for _, kind := range []byte{rowLatest, rowKey, rowTemplate, rowRegistrar} {
+	for _, kind := range []byte{rowLatest, rowKey, rowTemplate, rowRegistrar, rowAnnulled} {
 		seen := 0
 		err := a.st.Scan(ctx, []byte{kind}, func(k, v []byte) error {
 			want, ok := a.replay[string(k)]

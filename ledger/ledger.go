@@ -386,8 +386,8 @@ func (l *Log) cacheKey(k *pledge.PublicKey) {
 type resolver struct{ l *Log }
 
 func (r resolver) ResolveKey(kid string) (*pledge.PublicKey, error) {
-	if reg, ok := r.l.cfg.Policy.Registrar(kid); ok {
-		return reg.JWK, nil
+	if k, err := r.l.cfg.Policy.ResolveKey(kid); err == nil {
+		return k, nil // a registrar's or a policy reader's
 	}
 	if k, ok := r.l.keys.Load(kid); ok {
 		return k.(*pledge.PublicKey), nil
@@ -551,7 +551,7 @@ func (l *Log) process(batch []*request) {
 		now = time.UnixMilli(l.tree.lastLoggedAt).UTC() // logged_at never decreases
 	}
 	from := l.tree.size()
-	ov := &overlay{st: l.st, rows: make(map[string][]byte)}
+	ov := &overlay{st: l.st, rows: make(map[string][]byte), stmts: make(map[uint64]pledge.Statement)}
 	b := &store.Batch{From: from}
 	var leaves [][]byte
 	results := make([]result, len(batch))
@@ -573,6 +573,7 @@ func (l *Log) process(batch []*request) {
 			continue
 		}
 		ov.put(out.rows)
+		ov.stmts[index] = r.v.Statement
 		b.Rows = append(b.Rows, out.rows...)
 		b.Entries = append(b.Entries, entry)
 		h := verify.LeafHash(entry)

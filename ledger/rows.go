@@ -16,6 +16,7 @@ import (
 // Immutable rows, written once with the entry they describe:
 //
 //	'p' sha256(payload)        → index       the same statement again
+//	'u' index ruling           → ∅           entry → the rulings about it
 //	'm' index                  → meta        statement type, key evidence
 //	'i' person index           → type        person → entries
 //	'j' person date index      → ∅           person + date → pledges
@@ -31,6 +32,7 @@ import (
 //
 //	'T' template id              → index, payload  the published template
 //	'R' registrar kid            → index   the first entry the registrar signed
+//	'a' index                    → index   the ruling that annulled the entry
 const (
 	rowDedupPayload = 'p'
 	rowMeta         = 'm'
@@ -41,6 +43,8 @@ const (
 	rowKey          = 'k'
 	rowTemplate     = 'T'
 	rowRegistrar    = 'R'
+	rowConcern      = 'u'
+	rowAnnulled     = 'a'
 )
 
 func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
@@ -85,8 +89,13 @@ func keyKey(kid string) []byte       { return append([]byte{rowKey}, kid...) }
 func registrarKey(kid string) []byte { return append([]byte{rowRegistrar}, kid...) }
 func templateKey(id string) []byte   { return appendLP([]byte{rowTemplate}, id) }
 func indexValue(i uint64) []byte     { return be64(i) }
+func annulKey(i uint64) []byte       { return append([]byte{rowAnnulled}, be64(i)...) }
+
+func concernKey(entry, ruling uint64) []byte {
+	return append(append([]byte{rowConcern}, be64(entry)...), be64(ruling)...)
+}
 func isImmutableRow(key []byte) bool {
-	return len(key) > 0 && (key[0] == rowDedupPayload || key[0] == rowMeta || key[0] == rowPerson || key[0] == rowPersonDate || key[0] == rowDate)
+	return len(key) > 0 && (key[0] == rowDedupPayload || key[0] == rowMeta || key[0] == rowPerson || key[0] == rowPersonDate || key[0] == rowDate || key[0] == rowConcern)
 }
 
 func parseIndex(v []byte) (uint64, error) {
@@ -101,7 +110,7 @@ func parseIndex(v []byte) (uint64, error) {
 // pledge's key (none for a certificate-backed key) or the revoked key's, and
 // a pledge's template.
 type meta struct {
-	Type        byte // first letter of the statement type: p, e, r, t
+	Type        byte // the statement type: p(ledge), e(nrollment), r(evocation), t(emplate), u (ruling)
 	Enrollment  uint64
 	HasEnroll   bool
 	Template    uint64

@@ -26,6 +26,7 @@ const (
 	TypeEnrollment = "enrollment"
 	TypeRevocation = "revocation"
 	TypeTemplate   = "template"
+	TypeRuling     = "ruling"
 )
 
 // Employment kinds.
@@ -202,8 +203,10 @@ func decodeStatement(payload []byte) (Statement, error) {
 		st = new(Revocation)
 	case TypeTemplate:
 		st = new(Template)
+	case TypeRuling:
+		st = new(Ruling)
 	default:
-		return nil, fmt.Errorf("pledge: statement: unknown type %q (want pledge, enrollment, revocation or template)", *head.Type)
+		return nil, fmt.Errorf("pledge: statement: unknown type %q (want pledge, enrollment, revocation, template or ruling)", *head.Type)
 	}
 	if err := unmarshalStrict(payload, st); err != nil {
 		return nil, fmt.Errorf("pledge: decoding the %s: %w", *head.Type, err)

@@ -113,9 +113,9 @@ func ParsePolicy(b []byte) (*Policy, error) {
 
 // NewPolicy builds a policy in code (pakta init does), checked as ParsePolicy
 // checks a file, with every default written out.
-func NewPolicy(origin, logKey string, registrars []*Registrar) (*Policy, error) {
+func NewPolicy(origin, logKey string, registrars []*Registrar, readers ...*Reader) (*Policy, error) {
 	p := &Policy{
-		Origin: origin, LogKey: logKey, Registrars: registrars,
+		Origin: origin, LogKey: logKey, Registrars: registrars, Readers: readers,
 		Algorithms: slices.Clone(pledge.Algorithms), TimeZones: slices.Clone(DefaultTimeZones),
 		MaxSigningAgeDays: DefaultMaxSigningAgeDays, MaxCorrections: DefaultMaxCorrections,
 	}
@@ -314,9 +314,13 @@ func (p *Policy) Reader(kid string) (*Reader, bool) {
 	return r, ok
 }
 
-// ResolveKey implements pledge.KeyResolver over the registrars' keys.
+// ResolveKey implements pledge.KeyResolver over the keys the policy names:
+// its registrars' and its readers' (whose role the rules then check).
 func (p *Policy) ResolveKey(kid string) (*pledge.PublicKey, error) {
 	if r, ok := p.registrars[kid]; ok {
+		return r.JWK, nil
+	}
+	if r, ok := p.readers[kid]; ok {
 		return r.JWK, nil
 	}
 	return nil, fmt.Errorf("key %s is not a registrar's in the trust policy: %w", kid, pledge.ErrUnknownKey)

@@ -217,6 +217,7 @@ var notProven = []string{
 	"when the entry was logged, other than by the log operator's own clock: logged_at is the log's word, not an independent time",
 	"that the key was not revoked between its enrollment and this entry: the log refuses such entries, but a bundle cannot prove an absence; a full audit of the log can",
 	"that no later correction exists: a later pledge by the same signer may supersede this one",
+	"that no later ruling of the supervising authority annulled it: a ruling is a later entry of the log, which a person's history shows",
 	"who physically used the key: the enrollment shows that a registrar vouched the key belongs to the person, and that the person held it",
 }
 
@@ -330,6 +331,9 @@ func (r *report) checkSignature() bool {
 	for _, reg := range p.Registrars {
 		keys.Add(reg.JWK)
 	}
+	for _, rd := range p.Readers {
+		keys.Add(rd.JWK) // a ruling's signers; the key check judges their role
+	}
 	if _, isPledge := jws.Statement.(*pledge.Pledge); isPledge && r.enrollment != nil {
 		// Only the enrolled key is read here; whether the enrollment itself
 		// holds is the key check's.
@@ -426,6 +430,22 @@ func (r *report) checkKey() bool {
 			return false
 		}
 		r.pass(CheckKey, "the template is published by registrar %s, for agencies %s", registrarNames(regs), strings.Join(st.Agencies, ", "))
+		return true
+	case *pledge.Ruling:
+		if r.enrollment != nil {
+			r.fail(CheckKey, "a ruling's bundle carries an enrollment as key evidence")
+			return false
+		}
+		readers, err := p.CheckRuling(st, v.Signers, r.main.index())
+		if err != nil {
+			r.fail(CheckKey, "%s", plain(err))
+			return false
+		}
+		names := make([]string, len(readers))
+		for i, rd := range readers {
+			names[i] = fmt.Sprintf("%s (key %s)", quote(rd.Name), rd.JWK.KeyID())
+		}
+		r.pass(CheckKey, "the ruling is signed by the supervising authority %s", strings.Join(names, " and "))
 		return true
 	default:
 		r.fail(CheckKey, "%s is not a statement pakta logs", article(st.StatementType()))

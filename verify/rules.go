@@ -136,6 +136,27 @@ func (p *Policy) CheckTemplate(t *pledge.Template, signers []pledge.Signer, logg
 	return regs, nil
 }
 
+// CheckRuling applies the rules to a ruling logged at index: signed only
+// by keys the policy lists as the supervising authority's (readers with
+// the role supervisor, the only thing a reader may write), about entries
+// logged before it.
+func (p *Policy) CheckRuling(r *pledge.Ruling, signers []pledge.Signer, index uint64) ([]*Reader, error) {
+	var out []*Reader
+	for _, s := range signers {
+		rd, ok := p.readers[s.Key.KeyID()]
+		if !ok || rd.Role != RoleSupervisor {
+			return nil, notAllowed("a ruling is signed by key %s, which the trust policy does not list as a supervisor's", s.Key.KeyID())
+		}
+		out = append(out, rd)
+	}
+	for _, i := range r.Concerns {
+		if i >= index {
+			return nil, malformed("the ruling at index %d concerns entry %d, which is not logged before it", index, i)
+		}
+	}
+	return out, nil
+}
+
 // Binding is a key's enrollment as the rules see it: what it says and
 // where the log holds it.
 type Binding struct {

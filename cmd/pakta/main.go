@@ -56,6 +56,8 @@ A log lives in a data directory (default ./pakta-data) made by "pakta init":
 		newSignCmd(),
 		newSubmitCmd(),
 		newGetCmd(),
+		newHistoryCmd(),
+		newPolicyCmd(),
 		newProofCmd(),
 		newAuditCmd(),
 		newBenchCmd(),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -107,7 +108,7 @@ The JWS goes to --out (refusing to overwrite) or stdout.`,
 	f.StringVar(&tz, "tz", "", "time `zone` of signed_at \"now\": WIB, WITA, WIT, +08:00, … (default the form's tz, else local)")
 	f.StringArrayVar(&witnesses, "witness", nil, "a registrar's private JWK `file` to countersign with (repeatable)")
 	f.StringVar(&out, "out", "", "write the JWS to `file` (default stdout)")
-	cmd.AddCommand(newSignTemplateCmd(), newSignRevocationCmd())
+	cmd.AddCommand(newSignTemplateCmd(), newSignRevocationCmd(), newSignRulingCmd())
 	return cmd
 }
 
@@ -228,4 +229,54 @@ func signStatement(cmd *cobra.Command, st pledge.Statement, keyPath, out string)
 		return err
 	}
 	return writeOutput(cmd.OutOrStdout(), out, append(jws, '\n'))
+}
+
+func newSignRulingCmd() *cobra.Command {
+	var keyPath, caseID, finding, findingPath, decidedAt, out string
+	var concerns, annuls []uint
+	cmd := &cobra.Command{
+		Use:   "ruling --key SUPERVISOR.jwk --case C --concerns I… --finding TEXT [--annuls I…] [--decided-at T] [--out FILE]",
+		Short: "Sign a ruling of the supervising authority about entries of the log",
+		Long: `A ruling records the supervising authority's finding on a dispute, next to
+the evidence: the case, the log indexes of the entries it is about, the
+finding, and optionally the pledges it annuls. Only a key the trust policy
+lists as a reader with the role supervisor may sign one ("pakta policy
+add-reader --role supervisor"). An annulled pledge stays in the log; reports
+and a person's history show it annulled, and the signer may pledge again
+under that template. Sanctions stay with the employing agency.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if keyPath == "" || caseID == "" || len(concerns) == 0 || (finding == "") == (findingPath == "") {
+				return usagef("sign ruling needs --key, --case, --concerns and one of --finding or --finding-file")
+			}
+			if findingPath != "" {
+				b, err := readFileLimited(findingPath, maxTextSize)
+				if err != nil {
+					return usagef("reading the finding: %w", err)
+				}
+				finding = strings.TrimRight(string(b), "\n")
+			}
+			if decidedAt == "" || decidedAt == "now" {
+				decidedAt = timestamp(time.Now())
+			}
+			r := &pledge.Ruling{Type: pledge.TypeRuling, Case: caseID, Finding: finding, DecidedAt: decidedAt}
+			for _, c := range concerns {
+				r.Concerns = append(r.Concerns, uint64(c))
+			}
+			for _, a := range annuls {
+				r.Annuls = append(r.Annuls, uint64(a))
+			}
+			return signStatement(cmd, r, keyPath, out)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&keyPath, "key", "", "the supervisor's private JWK `file`")
+	f.StringVar(&caseID, "case", "", "the `case` number")
+	f.UintSliceVar(&concerns, "concerns", nil, "log `indexes` of the entries the ruling is about (comma-separated or repeated)")
+	f.UintSliceVar(&annuls, "annuls", nil, "log `indexes` of the pledges it annuls, among --concerns")
+	f.StringVar(&finding, "finding", "", "the finding, in words (`text`)")
+	f.StringVar(&findingPath, "finding-file", "", "the finding, from a `file`")
+	f.StringVar(&decidedAt, "decided-at", "now", "when it was decided, RFC 3339 with offset (`time`)")
+	f.StringVar(&out, "out", "", "write the JWS to `file` (default stdout)")
+	return cmd
 }

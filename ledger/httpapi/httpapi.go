@@ -7,6 +7,9 @@
 //	GET  /v1/entries/{index}           the bundle of an entry
 //	GET  /v1/pledges?nip=&date=        {"bundles": [...], "next_cursor": …} (or scheme=&id=&date=;
 //	                                   limit=1…1000, default 100; cursor=next_cursor)
+//	GET  /v1/people/{scheme}/{id}/history
+//	                                   {"events": [{"index", "type", "logged_at", "bundle"}],
+//	                                   "reads": [], "next_cursor": …} (limit=, cursor= as above)
 //	GET  /v1/proof/consistency?from=&to=
 //	POST /v1/verify[?nip=&date=…]      a bundle → the verification report
 //	GET  /healthz                      {"status": "ok", "size": N}, or 503
@@ -53,6 +56,7 @@ const (
 	ResourceEntryBundle  = "entry-bundle"  // GET /tile/entries/<N>: entry bytes
 	ResourceBundle       = "bundle"        // GET /v1/entries/{index}: entry bytes
 	ResourcePledges      = "pledges"       // GET /v1/pledges: entries of a person
+	ResourceHistory      = "history"       // GET /v1/people/{scheme}/{id}/history: every entry about a person
 	ResourceConsistency  = "consistency"   // GET /v1/proof/consistency
 	ResourceSubmit       = "submit"        // POST /v1/entries
 	ResourceVerify       = "verify"        // POST /v1/verify
@@ -135,6 +139,7 @@ func New(l *ledger.Log, opts Options) *Handler {
 	h.route("POST", "/v1/entries", ResourceSubmit, h.postEntry)
 	h.route("GET", "/v1/entries/{index}", ResourceBundle, h.getBundle)
 	h.route("GET", "/v1/pledges", ResourcePledges, h.getPledges)
+	h.route("GET", "/v1/people/{scheme}/{id}/history", ResourceHistory, h.getHistory)
 	h.route("GET", "/v1/proof/consistency", ResourceConsistency, h.getConsistency)
 	h.route("POST", "/v1/verify", ResourceVerify, h.postVerify)
 	h.route("GET", "/healthz", ResourceHealth, h.getHealth)

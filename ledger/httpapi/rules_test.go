@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/ledger/internal/logtest"
 	"github.com/pakta-id/pakta/pledge"
@@ -140,4 +143,76 @@ func TestTrustRulesOverHTTP(t *testing.T) {
 	if eb := errorOf(t, e.do("POST", "/v1/entries", MediaTypeJOSE, e.sign(other, e.Registrar)), 409); !strings.Contains(eb.Error, "already published") {
 		t.Errorf("second template: %q", eb.Error)
 	}
+}
+
+// TestHistoryEndpoint: GET /v1/people/{scheme}/{id}/history lists a
+// person's entries in log order with bundles, pages with cursors, and
+// refuses malformed identifiers and limits.
+func TestHistoryEndpoint(t *testing.T) {
+	e := newEnv(t, nil, Options{})
+	ctx := context.Background()
+	alice := e.enroll(1)
+	e.enroll(2)
+	pl, err := e.log.Append(ctx, e.sign(e.pledgeStatement(alice.p, logtest.Election), alice.key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ruling := &pledge.Ruling{Type: pledge.TypeRuling, Case: "BKN/1", Concerns: []uint64{pl.Index}, Annuls: []uint64{pl.Index},
+		Finding: "Dibatalkan.", DecidedAt: "2023-11-27T08:58:00+08:00"}
+	ruled, err := e.log.Append(ctx, e.sign(ruling, e.Supervisor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type page struct {
+		Events []struct {
+			Index      uint64         `json:"index"`
+			Type       string         `json:"type"`
+			LoggedAt   string         `json:"logged_at"`
+			AnnulledBy *uint64        `json:"annulled_by"`
+			Bundle     jsontext.Value `json:"bundle"`
+		} `json:"events"`
+		Reads      []any  `json:"reads"`
+		NextCursor string `json:"next_cursor"`
+	}
+	get := func(path string) page {
+		t.Helper()
+		r := e.get(path)
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", path, r.status, r.body)
+		}
+		var p page
+		if err := json.Unmarshal(r.body, &p, json.RejectUnknownMembers(true)); err != nil {
+			t.Fatalf("%s: %v\n%s", path, err, r.body)
+		}
+		return p
+	}
+	all := get("/v1/people/nip/" + alice.p.ID + "/history")
+	var types []string
+	for _, ev := range all.Events {
+		types = append(types, ev.Type)
+		if rep, err := verify.VerifyBytes(ev.Bundle, e.Policy, nil); err != nil || !rep.Passed() {
+			t.Errorf("event %d: %v %v", ev.Index, err, rep)
+		}
+	}
+	if strings.Join(types, ",") != "enrollment,pledge,ruling" || all.NextCursor != "" || all.Reads == nil {
+		t.Fatalf("history %v, cursor %q, reads %v", types, all.NextCursor, all.Reads)
+	}
+	if a := all.Events[1].AnnulledBy; a == nil || *a != ruled.Index {
+		t.Fatalf("the pledge's annulled_by is %v, want %d", a, ruled.Index)
+	}
+	first := get("/v1/people/nip/" + alice.p.ID + "/history?limit=2")
+	if len(first.Events) != 2 || first.NextCursor == "" {
+		t.Fatalf("first page %+v", first)
+	}
+	rest := get("/v1/people/nip/" + alice.p.ID + "/history?limit=2&cursor=" + first.NextCursor)
+	if len(rest.Events) != 1 || rest.Events[0].Type != "ruling" || rest.NextCursor != "" {
+		t.Fatalf("second page %+v", rest)
+	}
+	if p := get("/v1/people/nip/198703152010011999/history"); len(p.Events) != 0 {
+		t.Fatalf("a person with no entries: %+v", p)
+	}
+	errorOf(t, e.get("/v1/people/nip/123/history"), 400)
+	errorOf(t, e.get("/v1/people/nip/"+alice.p.ID+"/history?limit=0"), 400)
+	errorOf(t, e.get("/v1/people/nip/"+alice.p.ID+"/history?cursor=xyz"), 400)
+	errorOf(t, e.get("/v1/people/nip/"+alice.p.ID+"/history?limit=1001"), 400)
 }

@@ -110,7 +110,10 @@ type Fixture struct {
 	VKey      string // the verifier key of Signer
 	Policy    *verify.Policy
 	Registrar *pledge.PrivateKey
-	Text      string // the netralitas-2024 template
+	// Supervisor is the policy reader with the role supervisor: the
+	// supervising authority, who signs rulings.
+	Supervisor *pledge.PrivateKey
+	Text       string // the netralitas-2024 template
 
 	t   testing.TB
 	mu  sync.Mutex
@@ -131,12 +134,14 @@ func New(t testing.TB, origin, seedPrefix string) *Fixture {
 		t.Fatal(err)
 	}
 	reg, _ := SeedKey(t, seedPrefix+"registrar")
-	policy, err := verify.NewPolicy(origin, vkey, []*verify.Registrar{verify.NationalRegistrar(RegistrarName, reg.Public())})
+	sup, _ := SeedKey(t, seedPrefix+"supervisor")
+	policy, err := verify.NewPolicy(origin, vkey, []*verify.Registrar{verify.NationalRegistrar(RegistrarName, reg.Public())},
+		&verify.Reader{Name: SupervisorName, Role: verify.RoleSupervisor, JWK: sup.Public()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &Fixture{
-		Origin: origin, Signer: signer, VKey: vkey, Policy: policy, Registrar: reg,
+		Origin: origin, Signer: signer, VKey: vkey, Policy: policy, Registrar: reg, Supervisor: sup,
 		Text: TemplateText(t), t: t,
 	}
 }
@@ -154,6 +159,9 @@ func (f *Fixture) Enrollment(subject pledge.Person, key, registrar *pledge.Priva
 	}
 	return jws
 }
+
+// SupervisorName is the fixture's supervising authority in its policy.
+const SupervisorName = "BKN Pengawasan Netralitas"
 
 // RegistrarName is the fixture's registrar in its policy: a national one
 // (scope "*"), so that tests may enroll anyone.
