@@ -190,14 +190,14 @@ func pageQuery(q map[string]string) (limit int, from uint64, err error) {
 		n, ok := parseDecimal(s)
 		if !ok || n < 1 || n > ledger.MaxPageLimit {
 			return 0, 0, &httpError{status: http.StatusBadRequest,
-				msg:    fmt.Sprintf("limit %q is not a whole number from 1 to %d", s, ledger.MaxPageLimit),
+				msg:    fmt.Sprintf("limit %.20q is not a whole number from 1 to %d", s, ledger.MaxPageLimit),
 				detail: map[string]any{"max_limit": ledger.MaxPageLimit}}
 		}
 		limit = int(n)
 	}
 	if s, ok := q["cursor"]; ok {
 		if from, ok = parseCursor(s); !ok {
-			return 0, 0, badRequest(fmt.Sprintf("cursor %q is not one this server gave: pass next_cursor back as it came", s))
+			return 0, 0, badRequest(fmt.Sprintf("cursor %.40q is not one this server gave: pass next_cursor back as it came", s))
 		}
 	}
 	return limit, from, nil

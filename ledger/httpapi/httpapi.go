@@ -12,7 +12,7 @@
 //	                                   "reads": [], "next_cursor": …} (limit=, cursor= as above)
 //	GET  /v1/proof/consistency?from=&to=
 //	POST /v1/verify[?nip=&date=…]      a bundle → the verification report
-//	GET  /healthz                      {"status": "ok", "size": N}, or 503
+//	GET  /healthz                      {"status": "ok"|"degraded", "size": N, "appends": …}, or 503
 //
 // A submission's body is the JWS with Content-Type application/jose
 // (compact) or application/jose+json (JSON serialization). Trailing
@@ -26,6 +26,13 @@
 // Every request first passes Options.Authorize with the resource it reads or
 // writes (the Resource constants), the one place where read authorization
 // for private entries will go.
+//
+// Limits (DESIGN.md, "Limits"): a body limit per endpoint (413), a body
+// read deadline (408), a budget for the request bodies held in memory at
+// once and a cap on submissions and verifications in flight (both 503 with
+// Retry-After, before the body is read), pages of at most 1,000 bundles
+// (400 past it), and 507 while the log's disk is below its reserve.
+// LimitConnections caps the open connections in front of the handler.
 //
 // The handler does not serve /metrics and registers nothing globally: the
 // binary registers Collectors on its registry, or mounts MetricsHandler.
