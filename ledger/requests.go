@@ -671,3 +671,7 @@ func (r *Requests) Pending() int {
 	defer r.mu.Unlock()
 	return r.pending
 }
+
+// Now is the log's clock (Config.Clock): what read tokens and requests are
+// judged by.
+func (l *Log) Now() time.Time { return l.cfg.Clock() }
