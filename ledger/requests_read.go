@@ -118,4 +118,3 @@ func (r *Requests) List(ctx context.Context, scope func(agency string) bool, aft
 	}
 	return out, more, nil
 }
-
