@@ -53,6 +53,9 @@ type Config struct {
 	Clock func() time.Time
 	// Logger receives the log's events; nil discards them.
 	Logger *slog.Logger
+	// Requests configures enrollment requests (Log.Requests); the zero
+	// value is ready to use.
+	Requests RequestConfig
 	// MaxBatch is the most entries one commit holds; 0 means DefaultMaxBatch.
 	MaxBatch int
 	// MaxDelay is how long the sequencer waits to fill a batch after the
@@ -87,8 +90,12 @@ type Log struct {
 	log    *slog.Logger
 	nodes  *nodes
 	rules  *rules
-	keys   sync.Map // kid → *pledge.PublicKey, for enrolled keys (immutable)
-	nkeys  atomic.Int64
+	// requests are the pending enrollment requests and nonces the used
+	// read nonces, both beside the tree (store.Side).
+	requests *Requests
+	nonces   nonces
+	keys     sync.Map // kid → *pledge.PublicKey, for enrolled keys (immutable)
+	nkeys    atomic.Int64
 
 	queue   chan *request
 	closing chan struct{}
@@ -207,6 +214,9 @@ func open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 		return nil, err
 	}
 	if err := registrarsKept(ctx, st, cfg.Policy); err != nil {
+		return nil, err
+	}
+	if l.requests, err = newRequests(ctx, l, cfg.Requests); err != nil {
 		return nil, err
 	}
 	if err := l.recoverCheckpoint(ctx); err != nil {
@@ -454,7 +464,12 @@ func (l *Log) Append(ctx context.Context, jws []byte) (Result, error) {
 		}
 		return Result{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return l.enqueue(ctx, &request{raw: bytes.Clone(jws), v: v, done: make(chan result, 1)})
+	res, err := l.enqueue(ctx, &request{raw: bytes.Clone(jws), v: v, done: make(chan result, 1)})
+	if e, ok := v.Statement.(*pledge.Enrollment); ok && err == nil {
+		// Here, not in the sequencer: settling writes beside the tree.
+		l.requests.settle(ctx, e, res.Index)
+	}
+	return res, err
 }
 
 func (l *Log) enqueue(ctx context.Context, r *request) (Result, error) {

@@ -273,41 +273,9 @@ func Verify(data []byte, opts VerifyOptions) (*Verified, error) {
 // an algorithm outside opts.Algorithms, or if an enrollment lacks the
 // enrolled key's own signature or a second signer.
 func (j *JWS) Verify(opts VerifyOptions) (*Verified, error) {
-	algs := opts.Algorithms
-	if algs == nil {
-		algs = Algorithms
-	}
-	v := &Verified{JWS: j}
-	if e, ok := j.Statement.(*Enrollment); ok && e.JWK == nil {
-		// Only possible after ParseUnvalidated: there is no key to check.
-		return nil, errors.New(`pledge: enrollment has no "jwk"`)
-	}
-	seen := make(map[string]bool)
-	for i, h := range j.Headers {
-		if !slices.Contains(algs, h.Algorithm) {
-			return nil, fmt.Errorf("pledge: signature %d: algorithm %s is not allowed here (allowed: %s)", i, h.Algorithm, strings.Join(algs, ", "))
-		}
-		s, err := j.resolve(h, opts)
-		if err != nil {
-			return nil, fmt.Errorf("pledge: signature %d: %w", i, err)
-		}
-		if s.Key.KeyID() != h.KeyID {
-			return nil, fmt.Errorf("pledge: signature %d: kid %s does not name the signing key %s", i, h.KeyID, s.Key.KeyID())
-		}
-		if !s.Key.accepts(h.Algorithm) {
-			return nil, fmt.Errorf("pledge: signature %d: key %s does not sign with %s", i, h.KeyID, h.Algorithm)
-		}
-		if seen[h.KeyID] {
-			return nil, fmt.Errorf("pledge: signature %d: key %s signed twice", i, h.KeyID)
-		}
-		seen[h.KeyID] = true
-		one := *j.obj
-		one.Signatures = j.obj.Signatures[i : i+1]
-		if _, err := one.Verify(s.Key.Key()); err != nil {
-			// go-jose says only "error in cryptographic primitive".
-			return nil, fmt.Errorf("pledge: signature %d by key %s is not valid: it does not match the signed content", i, h.KeyID)
-		}
-		v.Signers = append(v.Signers, s)
+	v, seen, err := j.verifySignatures(opts)
+	if err != nil {
+		return nil, err
 	}
 	if e, ok := j.Statement.(*Enrollment); ok {
 		if !seen[e.JWK.KeyID()] {
@@ -318,6 +286,48 @@ func (j *JWS) Verify(opts VerifyOptions) (*Verified, error) {
 		}
 	}
 	return v, nil
+}
+
+// verifySignatures checks every signature and returns the signers and the
+// set of kids that signed; the rules on who must sign are the caller's.
+func (j *JWS) verifySignatures(opts VerifyOptions) (*Verified, map[string]bool, error) {
+	algs := opts.Algorithms
+	if algs == nil {
+		algs = Algorithms
+	}
+	v := &Verified{JWS: j}
+	if e, ok := j.Statement.(*Enrollment); ok && e.JWK == nil {
+		// Only possible after ParseUnvalidated: there is no key to check.
+		return nil, nil, errors.New(`pledge: enrollment has no "jwk"`)
+	}
+	seen := make(map[string]bool)
+	for i, h := range j.Headers {
+		if !slices.Contains(algs, h.Algorithm) {
+			return nil, nil, fmt.Errorf("pledge: signature %d: algorithm %s is not allowed here (allowed: %s)", i, h.Algorithm, strings.Join(algs, ", "))
+		}
+		s, err := j.resolve(h, opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("pledge: signature %d: %w", i, err)
+		}
+		if s.Key.KeyID() != h.KeyID {
+			return nil, nil, fmt.Errorf("pledge: signature %d: kid %s does not name the signing key %s", i, h.KeyID, s.Key.KeyID())
+		}
+		if !s.Key.accepts(h.Algorithm) {
+			return nil, nil, fmt.Errorf("pledge: signature %d: key %s does not sign with %s", i, h.KeyID, h.Algorithm)
+		}
+		if seen[h.KeyID] {
+			return nil, nil, fmt.Errorf("pledge: signature %d: key %s signed twice", i, h.KeyID)
+		}
+		seen[h.KeyID] = true
+		one := *j.obj
+		one.Signatures = j.obj.Signatures[i : i+1]
+		if _, err := one.Verify(s.Key.Key()); err != nil {
+			// go-jose says only "error in cryptographic primitive".
+			return nil, nil, fmt.Errorf("pledge: signature %d by key %s is not valid: it does not match the signed content", i, h.KeyID)
+		}
+		v.Signers = append(v.Signers, s)
+	}
+	return v, seen, nil
 }
 
 // resolve finds the key for one signature.

@@ -74,7 +74,7 @@ func (c *client) do(req *http.Request) (int, []byte, error) {
 	}
 	what := "server answered"
 	switch resp.StatusCode {
-	case http.StatusBadRequest, http.StatusForbidden, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusTooManyRequests:
 		what = "refused"
 	case http.StatusServiceUnavailable:
 		if ra := resp.Header.Get("Retry-After"); ra != "" {

@@ -24,6 +24,13 @@ policy trusts) and by the enrolled key itself (--key, the employee's private
 JWK: proof of possession, so that "that was never my key" is answered by the
 log itself). Submit the result with "pakta submit".
 
+Here one process holds both keys: whoever runs it (HR) has held the
+employee's private key, and "that is not my signature" cannot be settled.
+The path in which nobody but the employee ever holds it is
+"pakta enroll request" (on the employee's device) and
+"pakta enroll approve" (by the registrar); "pakta enroll pending" lists
+what waits.
+
 The person comes from flags, or from --form, a JSON or YAML file:
   scheme: nip
   id: "198703152010011002"
@@ -106,5 +113,6 @@ is optional. Both are RFC 3339 timestamps such as 2024-12-31T23:59:59+07:00.`,
 	f.StringVar(&validUntil, "valid-until", "", "end of the key's validity, RFC 3339 (optional)")
 	f.StringVar(&tz, "tz", "", "time `zone` of the default --valid-from: WIB, WITA, WIT, +08:00, … (default local)")
 	f.StringVar(&out, "out", "", "write the enrollment JWS to `file` (default stdout)")
+	cmd.AddCommand(newEnrollRequestCmd(), newEnrollPendingCmd(), newEnrollApproveCmd())
 	return cmd
 }

@@ -39,7 +39,10 @@ on --listen (default 127.0.0.1:8080). With no log there yet, it first runs
 
 Endpoints: GET /checkpoint, GET /tile/... (C2SP tlog-tiles), POST /v1/entries,
 GET /v1/entries/{index}, GET /v1/pledges, GET /v1/proof/consistency,
-POST /v1/verify, GET /healthz, GET /metrics (Prometheus).
+POST /v1/verify, GET /healthz, GET /metrics (Prometheus), and enrollment
+requests: POST /v1/enrollment-requests, GET /v1/enrollment-requests/{code}
+(the status, public), GET /v1/enrollment-requests[/{code}?full=1] (a
+registrar's read, signed: see "pakta enroll pending" and "approve").
 
 Limits (README, "Operating limits"): at most --max-conns connections (the
 longest idle one is closed to make room; with none idle a new one gets 503),

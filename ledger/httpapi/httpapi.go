@@ -13,6 +13,8 @@
 //	GET  /v1/proof/consistency?from=&to=
 //	POST /v1/verify[?nip=&date=…]      a bundle → the verification report
 //	GET  /healthz                      {"status": "ok"|"degraded", "size": N, "appends": …}, or 503
+//	POST /v1/enrollment-requests       a request signed by the enrolled key → {"code","kid","expires"}
+//	GET  /v1/enrollment-requests[/{code}]  status (public), list and content (registrar reads)
 //
 // A submission's body is the JWS with Content-Type application/jose
 // (compact) or application/jose+json (JSON serialization). Trailing
@@ -150,6 +152,7 @@ func New(l *ledger.Log, opts Options) *Handler {
 	h.route("GET", "/v1/proof/consistency", ResourceConsistency, h.getConsistency)
 	h.route("POST", "/v1/verify", ResourceVerify, h.postVerify)
 	h.route("GET", "/healthz", ResourceHealth, h.getHealth)
+	h.routeRequests()
 	h.mux.Handle("/", h.handle(resourceUnknownRoute, func(w http.ResponseWriter, r *http.Request) error {
 		return &httpError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path}
 	}))

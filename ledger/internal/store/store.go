@@ -168,6 +168,7 @@ type Reader interface {
 // Commit fences off a writer that still slips through (ErrStale).
 type Store interface {
 	Reader
+	Side
 
 	// Commit writes b atomically (entries, tiles, rows, state and the new
 	// size) and returns nil only once all of it is durable (synced to stable

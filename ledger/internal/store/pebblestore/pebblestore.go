@@ -5,7 +5,8 @@
 //
 // Key space: e/<index> entries, t/<level>/<index> hash tiles (one key per
 // tile, its value growing from partial to full), r/<key> rows, m/size and
-// m/state the committed tree, c/<size> signed checkpoints. Integers are 8
+// m/state the committed tree, c/<size> signed checkpoints, s/<key> side
+// rows (store.Side: beside the tree, not part of it). Integers are 8
 // bytes big-endian, the level 1 byte, so keys sort numerically.
 package pebblestore
 
@@ -100,6 +101,10 @@ type Store struct {
 	size       uint64
 	latest     uint64
 	haveLatest bool
+
+	// sideMu serializes SideUpdate, so that its check of Absent keys and
+	// its write are one step.
+	sideMu sync.Mutex
 }
 
 var _ store.Store = (*Store)(nil)

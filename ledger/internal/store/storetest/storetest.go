@@ -45,6 +45,10 @@ func Run(t *testing.T, open OpenFunc) {
 		{"Copies", testCopies},
 		{"ConcurrentReads", testConcurrentReads},
 		{"Closed", testClosed},
+		{"Side", testSide},
+		{"SideAbsent", testSideAbsent},
+		{"SideConcurrent", testSideConcurrent},
+		{"SideClosed", testSideClosed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
