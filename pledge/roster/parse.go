@@ -296,7 +296,8 @@ func identifier(s string, digits bool) string {
 // looksRounded explains an identifier a spreadsheet turned into a number
 // ("1.98703E+17"): the digits are lost, and only the export can fix it.
 func looksRounded(id string) error {
-	if i := strings.IndexAny(id, "eE"); i > 0 && strings.ContainsAny(id[i:], "+") && strings.ContainsAny(id, ".,") {
+	mantissa, exp, ok := strings.Cut(strings.ToUpper(id), "E+")
+	if ok && exp != "" && strings.Trim(exp, "0123456789") == "" && mantissa != "" && strings.Trim(mantissa, "0123456789.,") == "" {
 		return fmt.Errorf("identifier %s looks like a number a spreadsheet rounded: format the column as text and export again", show(id))
 	}
 	return nil

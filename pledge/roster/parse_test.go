@@ -89,6 +89,13 @@ func TestParseExports(t *testing.T) {
 			data:   []byte("nip,nama,unit\n198703152010011002,\"Budi\nSantoso\",Bagian Umum\n199001012022211003,Andi Pratama,Dinas Kesehatan\n"),
 			people: []Person{budi, {Scheme: "nip", ID: "199001012022211003", Name: "Andi Pratama", Unit: "Dinas Kesehatan", Employment: "PPPK", Line: 4}},
 		},
+		{
+			// A quote inside an unquoted cell is a character of the name;
+			// a trailing delimiter is an empty, ignored column.
+			file:   "quote-in-name.csv",
+			data:   []byte("nip,nama,\n198703152010011002,Budi \"Ucok\" Santoso,\n"),
+			people: []Person{{Scheme: "nip", ID: "198703152010011002", Name: `Budi "Ucok" Santoso`, Employment: "PNS", Line: 2}},
+		},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			data := tc.data

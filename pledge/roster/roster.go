@@ -37,10 +37,12 @@ func (p Person) Subject(agency pledge.Agency) pledge.Person {
 		Agency: agency, Employment: p.Employment}
 }
 
-// Roster is the list of people expected to sign, as HR keeps it. A Roster
-// is read-only once made, so any number of goroutines may use it.
+// Roster is the list of people expected to sign, as HR keeps it. Parse and
+// New make one; the zero Roster lists nobody. A Roster is read-only once
+// made, so any number of goroutines may use it.
 type Roster struct {
-	// People in the order of the file.
+	// People in the order of the file. Lookup and Match index them when the
+	// roster is made: change a person through New, not here.
 	People []Person
 	// Ignored are the header cells Parse did not recognise, as written (a
 	// real export has more columns than a roster needs: "No", "Golongan",
