@@ -76,8 +76,9 @@ func headerKey(s string) string {
 //
 // The delimiter is the one of ',', ';' and tab that the header line holds
 // most often (an Excel "sep=X" first line overrides it). The first line that
-// is not blank is the header; blank rows (every cell empty) are skipped; every
-// other row must have as many cells as the header.
+// is not blank is the header; blank rows are skipped, and so are rows whose
+// recognised cells are all empty (a numbered row of an empty template);
+// every other row must have as many cells as the header.
 //
 // Columns are recognised by their header, in any order and whatever the
 // case, spacing and punctuation (the package documentation lists the
@@ -230,6 +231,9 @@ func (p *parser) row(rec []string, line int) error {
 		}
 		cells[c] = v
 	}
+	if cells == [numColumns]string{} {
+		return nil // a numbered but empty row of a spreadsheet template
+	}
 
 	// Who: a NIP, or a scheme and an id.
 	per := Person{Line: line, Name: cells[colName], Unit: cells[colUnit], Position: cells[colPosition]}
@@ -253,8 +257,11 @@ func (p *parser) row(rec []string, line int) error {
 	case scheme == "" && id == "" && p.col[colID] < 0:
 		return at(colNIP, errors.New("NIP is missing"))
 	case scheme == "" && id == "":
-		return &Error{File: p.file, Line: line, Column: p.col[colID] + 1, Header: p.headers[p.col[colID]],
-			Err: errors.New("no identifier: give a NIP, or a scheme (nik or agency:<code>) and an id")}
+		c := colNIP
+		if p.col[c] < 0 {
+			c = colScheme
+		}
+		return at(c, errors.New("no identifier: give a NIP, or a scheme (nik or agency:<code>) and an id"))
 	case scheme == "":
 		return at(colScheme, fmt.Errorf("scheme is missing for id %s (nik, or agency:<code> for an agency-issued number)", show(id)))
 	case id == "":

@@ -163,6 +163,8 @@ func TestParseErrors(t *testing.T) {
 			`roster.csv:2:2: name is missing`, false},
 		{"missing-nip", header + ";Budi;Umum;PNS\r\n",
 			`roster.csv:2:1: NIP is missing`, false},
+		{"no-identifier", "NIP;Nama;Skema;ID\n;Budi;;\n",
+			`roster.csv:2:1: no identifier: give a NIP, or a scheme (nik or agency:<code>) and an id`, false},
 		{"zero-width-space", header + "198703152010011002;Budi\u200bSantoso;Umum;PNS\r\n",
 			`roster.csv:2:2: Nama "Budi\u200bSantoso": holds U+200B, a format character such as a zero-width space or a bidirectional override`, false},
 		{"not-utf8", header + "198703152010011002;Budi \xe9;Umum;PNS\r\n",
