@@ -197,6 +197,9 @@ var errNotUTF8 = errors.New("not UTF-8 text: save the export as \"CSV UTF-8\"")
 // such as a zero-width space or a bidirectional override) is an error: the
 // roster's form is what a person signs, and what reports print.
 func cleanCell(s string) (string, error) {
+	if plainASCII(s) && len(s) <= maxCell {
+		return s, nil // most cells: nothing to clean
+	}
 	if !utf8.ValidString(s) {
 		return "", errNotUTF8
 	}
@@ -218,4 +221,16 @@ func cleanCell(s string) (string, error) {
 		return "", fmt.Errorf("%d bytes is over the %d-byte limit", len(s), maxCell)
 	}
 	return s, nil
+}
+
+// plainASCII reports whether s is printable ASCII already in clean form: no
+// leading, trailing or doubled space.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c > '~' || c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') {
+			return false
+		}
+	}
+	return true
 }
