@@ -17,11 +17,13 @@ const (
 	// someone has but under another name (not only in form). The zero Kind.
 	NotListed Kind = iota
 	// Exact: the subject is on the roster in the roster's form: the same
-	// name, byte for byte, and the same employment.
+	// name, byte for byte, the same employment, and a unit and a position
+	// that are the roster's or absent (from the subject or the roster).
 	Exact
 	// FormDiffers: the subject is on the roster, but the name differs only
-	// in case, spacing or academic titles, or the employment differs: the
-	// signer should sign again in the roster's form (Match.Person).
+	// in case, spacing or academic titles, or the employment, unit or
+	// position differ: the signer should sign again in the roster's form
+	// (Match.Person.Subject).
 	FormDiffers
 )
 
@@ -44,9 +46,10 @@ type Match struct {
 }
 
 // Match tells whether a statement's subject (an enrollment request's) is on
-// the roster, in the roster's form. DESIGN ("Enrollment requests"): a
-// subject whose name differs only in case, spacing or titles gets 409 with
-// the roster's form, which the device signs again.
+// the roster, in the roster's form (see Kind). DESIGN ("Enrollment
+// requests"): a subject whose name differs only in case, spacing or titles
+// gets 409 with the roster's form, which the device signs again; the agency
+// is not the roster's to judge (the registrar's scope and the templates do).
 //
 // Titles are academic and religious titles before the name (Dr., Drs., Dra.,
 // dr., drg., Ir., Prof., H., Hj., Ns., apt.) or after it, separated by
@@ -62,8 +65,10 @@ func (r *Roster) Match(subject pledge.Person) Match {
 	if !ok {
 		return Match{}
 	}
+	optional := func(roster, subject string) bool { return roster == "" || subject == "" || roster == subject }
 	switch {
-	case p.Name == subject.Name && p.Employment == subject.Employment:
+	case p.Name == subject.Name && p.Employment == subject.Employment &&
+		optional(p.Unit, subject.Unit) && optional(p.Position, subject.Position):
 		return Match{Kind: Exact, Person: p}
 	case SameName(p.Name, subject.Name):
 		return Match{Kind: FormDiffers, Person: p}

@@ -46,6 +46,10 @@ func TestMatch(t *testing.T) {
 		return pledge.Person{Scheme: "nip", ID: "198703152010011002", Name: name, Employment: employment,
 			Agency: pledge.Agency{Code: "7601", Name: "Pemerintah Kabupaten Mamuju"}}
 	}
+	with := func(p pledge.Person, unit, position string) pledge.Person {
+		p.Unit, p.Position = unit, position
+		return p
+	}
 	for _, tc := range []struct {
 		name    string
 		subject pledge.Person
@@ -55,6 +59,9 @@ func TestMatch(t *testing.T) {
 		{"without titles", subject("Budi Santoso", "PNS"), Match{FormDiffers, budi}},
 		{"case and spacing", subject("DR. BUDI SANTOSO,  S.E.,M.Si.", "PNS"), Match{FormDiffers, budi}},
 		{"employment", subject("Dr. Budi Santoso, S.E., M.Si.", "PPPK"), Match{FormDiffers, budi}},
+		{"unit", with(subject("Dr. Budi Santoso, S.E., M.Si.", "PNS"), "Bag. Umum", ""), Match{FormDiffers, budi}},
+		{"position", with(subject("Dr. Budi Santoso, S.E., M.Si.", "PNS"), "", "Kabag"), Match{FormDiffers, budi}},
+		{"unit and position as listed", with(subject("Dr. Budi Santoso, S.E., M.Si.", "PNS"), "Bagian Umum", "Kepala Bagian"), Match{Exact, budi}},
 		{"another name", subject("Agus Salim", "PNS"), Match{}},
 		{"not listed", pledge.Person{Scheme: "nip", ID: "199912312024121001", Name: "Budi Santoso"}, Match{}},
 	} {
