@@ -112,19 +112,25 @@ func (r *Roster) add(p *Person) error {
 	k := key{p.Scheme, p.ID}
 	if first, dup := r.byID[k]; dup {
 		if line := r.People[first].Line; line > 0 {
-			return fmt.Errorf("%s %s is already listed on line %d: %w", p.Scheme, p.ID, line, ErrDuplicate)
+			return &duplicateError{fmt.Sprintf("%s %s is already listed on line %d", p.Scheme, p.ID, line)}
 		}
-		return fmt.Errorf("%s %s is already listed as person %d: %w", p.Scheme, p.ID, first+1, ErrDuplicate)
+		return &duplicateError{fmt.Sprintf("%s %s is already listed as person %d", p.Scheme, p.ID, first+1)}
 	}
 	r.byID[k] = len(r.People)
 	r.People = append(r.People, *p)
 	return nil
 }
 
-// ErrDuplicate is wrapped by the error of Parse and New for a person listed
-// twice (the same scheme and id): an export that repeats people is often
-// cut from two lists, and a caller may want to say so.
-var ErrDuplicate = errors.New("listed twice")
+// ErrDuplicate matches (errors.Is) the error of Parse and New for a person
+// listed twice (the same scheme and id): an export that repeats people is
+// often pasted from two lists, and a caller may want to say so.
+var ErrDuplicate = errors.New("roster: a person is listed twice")
+
+// duplicateError is a person listed twice; its message says where first.
+type duplicateError struct{ msg string }
+
+func (e *duplicateError) Error() string        { return e.msg }
+func (e *duplicateError) Is(target error) bool { return target == ErrDuplicate }
 
 // derive is the employment of a person without a status (DESIGN,
 // "Enrollment requests"): from a NIP's digits 13–14, an appointment month for
