@@ -42,8 +42,11 @@ func FromReport(r *verify.Report) (Signed, error) {
 		return Signed{}, fmt.Errorf("roster: the bundle fails its [%s] check: %s", c.ID, c.Reason)
 	}
 	e := r.Entry
-	if e.Type != pledge.TypePledge || e.Signer == nil || e.Published == nil {
+	if e.Type != pledge.TypePledge {
 		return Signed{}, fmt.Errorf("roster: entry %d is a %s, not a pledge", e.Index, e.Type)
+	}
+	if e.Signer == nil || e.Published == nil {
+		return Signed{}, fmt.Errorf("roster: the report of entry %d names no signer or template", e.Index)
 	}
 	loggedAt, err := time.Parse(time.RFC3339Nano, e.LoggedAt)
 	if err != nil {
