@@ -64,6 +64,7 @@ A log lives in a data directory (default ./pakta-data) made by "pakta init":
 		newServeCmd(),
 		newVerifyCmd(),
 		newReportCmd(),
+		newRosterCmd(),
 	)
 	classifyErrors(root)
 	return root
