@@ -38,3 +38,29 @@ func TestNumbersUnlocalized(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// A pledge's facts give every time in its own zone beside UTC.
+func TestFactsInPledgeZone(t *testing.T) {
+	_, policy := readVectors(t)
+	r, err := VerifyBytes(readVector(t, "pledge-wit-midnight.pakta.json"), policy, nil)
+	if err != nil || !r.Passed() {
+		t.Fatal(err, r.Text())
+	}
+	f := r.Entry
+	for _, c := range []struct{ name, got, want string }{
+		{"zone", f.Zone, "WIT"},
+		{"signed_at_utc", f.SignedAtUTC, "2023-11-27T15:30:00Z"},
+		{"logged_at_local", f.LoggedAtLocal, "2023-11-28T00:31:00.000+09:00"},
+		{"key.logged_at_local", f.Key.LoggedAtLocal, "2023-11-27T10:00:03.000+09:00"},
+		{"published.logged_at_local", f.Published.LoggedAtLocal, "2023-11-27T10:00:00.000+09:00"},
+		{"published.deadline_local", f.Published.DeadlineLocal, "2023-11-27T13:00:00+09:00"},
+		{"published.deadline_utc", f.Published.DeadlineUTC, "2023-11-27T04:00:00Z"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if !strings.HasPrefix(f.Text, "PAKTA INTEGRITAS") || f.Root == "" {
+		t.Errorf("text %q, root %q", f.Text, f.Root)
+	}
+}

@@ -114,7 +114,9 @@ type strconvErr string
 
 func (e strconvErr) Error() string { return "argument printed with two verbs in " + string(e) }
 
-func hasLetter(s string) bool { return strings.IndexFunc(verbRE.ReplaceAllString(s, ""), unicode.IsLetter) >= 0 }
+func hasLetter(s string) bool {
+	return strings.IndexFunc(verbRE.ReplaceAllString(s, ""), unicode.IsLetter) >= 0
+}
 
 func TestTranslated(t *testing.T) {
 	formats := reportFormats(t)

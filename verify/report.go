@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
@@ -96,6 +97,14 @@ type EntryFacts struct {
 	Key *KeyFacts `json:"key,omitzero"`
 	// Published is the template the pledge was signed under.
 	Published *TemplateFacts `json:"published,omitzero"`
+
+	// For a pledge: its text, as signed, and its times in the pledge's
+	// own zone (Zone: WIB, WITA or WIT) beside UTC.
+	Text          string `json:"text,omitzero"`
+	Root          string `json:"root,omitzero"` // the checkpoint's root hash, base64
+	Zone          string `json:"zone,omitzero"`
+	SignedAtUTC   string `json:"signed_at_utc,omitzero"`
+	LoggedAtLocal string `json:"logged_at_local,omitzero"`
 }
 
 // KeyFacts is who enrolled the signing key, and when.
@@ -105,6 +114,8 @@ type KeyFacts struct {
 	Registrars []string `json:"registrars"`
 	ValidFrom  string   `json:"valid_from"`
 	ValidUntil string   `json:"valid_until,omitzero"`
+	// LoggedAtLocal is LoggedAt in the pledge's zone.
+	LoggedAtLocal string `json:"logged_at_local,omitzero"`
 }
 
 // TemplateFacts is the template a pledge was signed under: where the log
@@ -120,6 +131,11 @@ type TemplateFacts struct {
 	// OnTime is set when the template has a deadline: whether the pledge
 	// was logged by then.
 	OnTime *bool `json:"on_time,omitzero"`
+	// LoggedAtLocal, DeadlineLocal and DeadlineUTC are the publication and
+	// the deadline in the pledge's zone, and the deadline in UTC.
+	LoggedAtLocal string `json:"logged_at_local,omitzero"`
+	DeadlineLocal string `json:"deadline_local,omitzero"`
+	DeadlineUTC   string `json:"deadline_utc,omitzero"`
 }
 
 // Passed reports whether the verdict is Pass.
@@ -590,6 +606,8 @@ func (r *report) checkTime() bool {
 	facts.Template, facts.Election, facts.Place = pl.Template.ID, pl.Election, pl.Place
 	facts.KeyID = r.v.Signers[0].Key.KeyID()
 	facts.Key, facts.Published = r.keyFacts, r.templateFacts
+	facts.Text, facts.Root = pl.Text, base64.StdEncoding.EncodeToString(r.cp.Root[:])
+	facts.localTimes(signedAt, loggedAt)
 	return true
 }
 
