@@ -46,3 +46,11 @@ func (f *EntryFacts) localTimes(signedAt, loggedAt time.Time) {
 func inZone(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02T15:04:05.000-07:00")
 }
+
+// notChecked is the reason of a check that did not run (report.go's
+// finish).
+const notChecked = "not checked, because an earlier check failed"
+
+// Skipped reports whether the check did not run because an earlier one
+// failed: it neither passed nor failed on its own.
+func (c *Check) Skipped() bool { return !c.Pass && c.Message().Format == notChecked }

@@ -64,3 +64,20 @@ func TestFactsInPledgeZone(t *testing.T) {
 		t.Errorf("text %q, root %q", f.Text, f.Root)
 	}
 }
+
+func TestSkipped(t *testing.T) {
+	_, policy := readVectors(t)
+	r, err := VerifyBytes(readVector(t, "key-signer-name-differs.pakta.json"), policy, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range r.Checks {
+		if c.Skipped() {
+			got = append(got, c.ID)
+		}
+	}
+	if strings.Join(got, " ") != "template statement time" {
+		t.Fatalf("skipped %v", got)
+	}
+}

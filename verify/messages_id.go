@@ -81,7 +81,7 @@ var indonesian = map[string]string{
 	"the key's enrollment (index %d) is signed by a key that is not a registrar's in the trust policy (%s): a registrar that enrolled keys stays in the policy, retired with \"until\"": "pendaftaran kunci (indeks %d) ditandatangani dengan kunci yang bukan milik registrar dalam kebijakan kepercayaan (%s): registrar yang pernah mendaftarkan kunci tetap tercantum dalam kebijakan, dipurnatugaskan dengan \"until\"",
 	"the key's enrollment (index %d) is not validly signed by a trusted registrar and the key itself: %s":                                                                               "pendaftaran kunci (indeks %d) tidak ditandatangani secara sah oleh registrar tepercaya dan oleh kunci itu sendiri: %s",
 	"the key's enrollment (index %d) does not hold: %s":                                                                                                                                 "pendaftaran kunci (indeks %d) tidak memenuhi aturan: %s",
-	"the signature was made with key %s, which registrar %s enrolled for %s %s %s at index %d on %s, valid %s":                                                                          "tanda tangan dibuat dengan kunci %s, yang didaftarkan oleh registrar %s untuk %s %s %s pada indeks %d pada %s, berlaku %s",
+	"the signature was made with key %s, which registrar %s enrolled for %s %s %s at index %d on %s, valid %s":                                                                          "tanda tangan dibuat dengan kunci %s, yang didaftarkan oleh registrar %s untuk %s %s %s pada indeks %d tanggal %s, berlaku %s",
 
 	"only a pledge's bundle carries a template, and this entry is %s":                                                "hanya bundel pakta integritas yang memuat templat, sedangkan entri ini adalah %s",
 	"%s is not signed under a template":                                                                              "%s tidak ditandatangani berdasarkan templat",
@@ -92,7 +92,7 @@ var indonesian = map[string]string{
 	"it has no deadline": "templat ini tidak memiliki batas waktu",
 	"the pledge was logged before its deadline %s (on time)":                                                                  "pakta integritas dicatat sebelum batas waktunya, %s (tepat waktu)",
 	"the pledge was logged after its deadline %s (late)":                                                                      "pakta integritas dicatat setelah batas waktunya, %s (terlambat)",
-	"the pledge's text is the wording of template %s (sha256 %s…) for %s, which registrar %s published at index %d on %s; %s": "teks pakta integritas sama dengan rumusan templat %s (sha256 %s…) untuk %s, yang diterbitkan oleh registrar %s pada indeks %d pada %s; %s",
+	"the pledge's text is the wording of template %s (sha256 %s…) for %s, which registrar %s published at index %d on %s; %s": "teks pakta integritas sama dengan rumusan templat %s (sha256 %s…) untuk %s, yang diterbitkan oleh registrar %s pada indeks %d tanggal %s; %s",
 
 	"the %s is validly signed, but its content breaks the rules: %s":                                                                                "%s ini ditandatangani secara sah, tetapi isinya melanggar aturan: %s",
 	"the pledge is well-formed: %s %s is a valid identifier, its date %s is the date of signed_at %s, and its text hashes to its template's sha256": "pakta integritas tersusun dengan benar: %s %s adalah nomor identitas yang sah, tanggalnya %s adalah tanggal dari signed_at %s, dan hash teksnya sama dengan sha256 templatnya",
