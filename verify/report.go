@@ -588,6 +588,7 @@ func (r *report) checkStatement() bool {
 func (r *report) checkTime() bool {
 	loggedAt := r.main.entry.LoggedAt
 	facts := &EntryFacts{Origin: r.cp.Origin, Index: r.main.index(), TreeSize: r.cp.Size, Type: r.v.Statement.StatementType(), LoggedAt: formatLoggedAt(loggedAt)}
+	facts.Root = base64.StdEncoding.EncodeToString(r.cp.Root[:])
 	r.facts = facts
 	pl, ok := r.v.Statement.(*pledge.Pledge)
 	if !ok {
@@ -606,7 +607,7 @@ func (r *report) checkTime() bool {
 	facts.Template, facts.Election, facts.Place = pl.Template.ID, pl.Election, pl.Place
 	facts.KeyID = r.v.Signers[0].Key.KeyID()
 	facts.Key, facts.Published = r.keyFacts, r.templateFacts
-	facts.Text, facts.Root = pl.Text, base64.StdEncoding.EncodeToString(r.cp.Root[:])
+	facts.Text = pl.Text
 	facts.localTimes(signedAt, loggedAt)
 	return true
 }
