@@ -37,13 +37,23 @@ func (m Message) english() []any {
 func (m Message) In(p *message.Printer) string {
 	args := make([]any, len(m.Args))
 	for i, a := range m.Args {
-		if n, ok := a.(Message); ok {
+		switch n := a.(type) {
+		case Message:
 			a = n.In(p)
+		case int, int64, uint64, uint32:
+			a = unlocalized{n}
 		}
 		args[i] = a
 	}
 	return p.Sprintf(m.Format, args...)
 }
+
+// unlocalized prints a number as fmt does: in a report, numbers are
+// indexes, sizes, key hashes and years, which x/text would group by
+// thousands (2.023 in Indonesian).
+type unlocalized struct{ v any }
+
+func (u unlocalized) Format(f fmt.State, verb rune) { fmt.Fprintf(f, fmt.FormatString(f, verb), u.v) }
 
 // Languages a report can be read in.
 var (

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
@@ -96,6 +97,14 @@ type EntryFacts struct {
 	Key *KeyFacts `json:"key,omitzero"`
 	// Published is the template the pledge was signed under.
 	Published *TemplateFacts `json:"published,omitzero"`
+
+	// For a pledge: its text, as signed, and its times in the pledge's
+	// own zone (Zone: WIB, WITA or WIT) beside UTC.
+	Text          string `json:"text,omitzero"`
+	Root          string `json:"root,omitzero"` // the checkpoint's root hash, base64
+	Zone          string `json:"zone,omitzero"`
+	SignedAtUTC   string `json:"signed_at_utc,omitzero"`
+	LoggedAtLocal string `json:"logged_at_local,omitzero"`
 }
 
 // KeyFacts is who enrolled the signing key, and when.
@@ -105,6 +114,8 @@ type KeyFacts struct {
 	Registrars []string `json:"registrars"`
 	ValidFrom  string   `json:"valid_from"`
 	ValidUntil string   `json:"valid_until,omitzero"`
+	// LoggedAtLocal is LoggedAt in the pledge's zone.
+	LoggedAtLocal string `json:"logged_at_local,omitzero"`
 }
 
 // TemplateFacts is the template a pledge was signed under: where the log
@@ -120,6 +131,11 @@ type TemplateFacts struct {
 	// OnTime is set when the template has a deadline: whether the pledge
 	// was logged by then.
 	OnTime *bool `json:"on_time,omitzero"`
+	// LoggedAtLocal, DeadlineLocal and DeadlineUTC are the publication and
+	// the deadline in the pledge's zone, and the deadline in UTC.
+	LoggedAtLocal string `json:"logged_at_local,omitzero"`
+	DeadlineLocal string `json:"deadline_local,omitzero"`
+	DeadlineUTC   string `json:"deadline_utc,omitzero"`
 }
 
 // Passed reports whether the verdict is Pass.
@@ -221,10 +237,15 @@ var notProven = []string{
 	"who physically used the key: the enrollment shows that a registrar vouched the key belongs to the person, and that the person held it",
 }
 
-// humanDate writes 27 November 2023.
-func humanDate(t time.Time) string { return t.Format("2 January 2006") }
+// humanDate writes 27 November 2023 (the month translated).
+func humanDate(t time.Time) Message {
+	return msgf("%d %s %d", t.Day(), word(t.Month().String()), t.Year())
+}
 
-func humanLogged(t time.Time) string { return t.UTC().Format("2 January 2006 at 15:04:05 UTC") }
+func humanLogged(t time.Time) Message {
+	t = t.UTC()
+	return msgf("%s at %s UTC", humanDate(t), t.Format("15:04:05"))
+}
 
 // opened is an entry whose inclusion under the checkpoint has been checked.
 type opened struct {
@@ -252,7 +273,7 @@ func (r *report) run(b *Bundle) {
 // signed by the log's key.
 func (r *report) checkCheckpoint() bool {
 	p := r.policy
-	open := func(what string, ep *EntryProof) (*opened, bool) {
+	open := func(what Message, ep *EntryProof) (*opened, bool) {
 		if ep == nil {
 			return nil, true
 		}
@@ -268,13 +289,13 @@ func (r *report) checkCheckpoint() bool {
 		return &opened{ep: ep, entry: e, proof: pr}, true
 	}
 	var ok bool
-	if r.main, ok = open("the entry", r.bundle.main()); !ok {
+	if r.main, ok = open(msgf("the entry"), r.bundle.main()); !ok {
 		return false
 	}
-	if r.enrollment, ok = open("the key's enrollment", r.bundle.Key.Enrollment); !ok {
+	if r.enrollment, ok = open(msgf("the key's enrollment"), r.bundle.Key.Enrollment); !ok {
 		return false
 	}
-	if r.template, ok = open("the template", r.bundle.Template); !ok {
+	if r.template, ok = open(msgf("the template"), r.bundle.Template); !ok {
 		return false
 	}
 	cp, _, err := OpenCheckpoint(r.main.proof.Checkpoint, p.Origin, p.Verifier())
@@ -295,11 +316,11 @@ func (r *report) checkInclusion() bool {
 		r.fail(CheckInclusion, "the entry is not at index %d of the log's checkpoint: %s", r.main.index(), explainInclusion(err))
 		return false
 	}
-	parts := []string{fmt.Sprintf("the entry is at index %d", r.main.index())}
+	parts := []Message{msgf("the entry is at index %d", r.main.index())}
 	for _, o := range []struct {
-		what string
+		what Message
 		e    *opened
-	}{{"the key's enrollment", r.enrollment}, {"the template", r.template}} {
+	}{{msgf("the key's enrollment"), r.enrollment}, {msgf("the template"), r.template}} {
 		if o.e == nil {
 			continue
 		}
@@ -307,7 +328,7 @@ func (r *report) checkInclusion() bool {
 			r.fail(CheckInclusion, "%s is not at index %d of the log's checkpoint: %s", o.what, o.e.index(), explainInclusion(err))
 			return false
 		}
-		parts = append(parts, fmt.Sprintf("%s at index %d", o.what, o.e.index()))
+		parts = append(parts, msgf("%s at index %d", o.what, o.e.index()))
 	}
 	r.pass(CheckInclusion, "%s of that log", joinAnd(parts))
 	return true
@@ -352,18 +373,18 @@ func (r *report) checkSignature() bool {
 	v, err := jws.Verify(p.VerifyOptions(keys))
 	if err != nil {
 		if errors.Is(err, pledge.ErrUnknownKey) {
-			r.fail(CheckSignature, "the %s is signed with a key that neither the bundle's enrollment nor the policy's registrars hold, so its signature cannot be checked (%s); a retired registrar stays in the policy with \"until\"", jws.Statement.StatementType(), plain(err))
+			r.fail(CheckSignature, "the %s is signed with a key that neither the bundle's enrollment nor the policy's registrars hold, so its signature cannot be checked (%s); a retired registrar stays in the policy with \"until\"", word(jws.Statement.StatementType()), plain(err))
 		} else {
-			r.fail(CheckSignature, "the %s's signature is not valid: %s", jws.Statement.StatementType(), plain(err))
+			r.fail(CheckSignature, "the %s's signature is not valid: %s", word(jws.Statement.StatementType()), plain(err))
 		}
 		return false
 	}
 	r.v = v
-	kids := make([]string, len(v.Signers))
+	kids := make([]Message, len(v.Signers))
 	for i, s := range v.Signers {
-		kids[i] = s.Header.Algorithm + " key " + s.Key.KeyID()
+		kids[i] = msgf("%s key %s", s.Header.Algorithm, s.Key.KeyID())
 	}
-	r.pass(CheckSignature, "the %s carries %d valid signature(s): %s", jws.Statement.StatementType(), len(v.Signers), strings.Join(kids, ", "))
+	r.pass(CheckSignature, "the %s carries %d valid signature(s): %s", word(jws.Statement.StatementType()), len(v.Signers), joinWith("%s, %s", kids))
 	return true
 }
 
@@ -441,11 +462,11 @@ func (r *report) checkKey() bool {
 			r.fail(CheckKey, "%s", plain(err))
 			return false
 		}
-		names := make([]string, len(readers))
+		names := make([]Message, len(readers))
 		for i, rd := range readers {
-			names[i] = fmt.Sprintf("%s (key %s)", quote(rd.Name), rd.JWK.KeyID())
+			names[i] = msgf("%s (key %s)", quote(rd.Name), rd.JWK.KeyID())
 		}
-		r.pass(CheckKey, "the ruling is signed by the supervising authority %s", strings.Join(names, " and "))
+		r.pass(CheckKey, "the ruling is signed by the supervising authority %s", joinWith("%s and %s", names))
 		return true
 	default:
 		r.fail(CheckKey, "%s is not a statement pakta logs", article(st.StatementType()))
@@ -551,14 +572,14 @@ func (r *report) checkTemplate() bool {
 		return false
 	}
 	tf := &TemplateFacts{ID: tm.ID, SHA256: tm.SHA256, Index: r.template.index(), LoggedAt: formatLoggedAt(published), Publishers: names(regs), Deadline: tm.Deadline}
-	deadline := "it has no deadline"
+	deadline := msgf("it has no deadline")
 	if d, ok, _ := tm.DeadlineTime(); ok {
 		onTime := !r.main.entry.LoggedAt.After(d)
 		tf.OnTime = &onTime
 		if onTime {
-			deadline = fmt.Sprintf("the pledge was logged before its deadline %s (on time)", tm.Deadline)
+			deadline = msgf("the pledge was logged before its deadline %s (on time)", tm.Deadline)
 		} else {
-			deadline = fmt.Sprintf("the pledge was logged after its deadline %s (late)", tm.Deadline)
+			deadline = msgf("the pledge was logged after its deadline %s (late)", tm.Deadline)
 		}
 	}
 	r.templateFacts = tf
@@ -570,7 +591,7 @@ func (r *report) checkTemplate() bool {
 // checkStatement: the statement's own rules (identifiers, text, dates).
 func (r *report) checkStatement() bool {
 	if err := r.v.Statement.Validate(); err != nil {
-		r.fail(CheckStatement, "the %s is validly signed, but its content breaks the rules: %s", r.v.Statement.StatementType(), plain(err))
+		r.fail(CheckStatement, "the %s is validly signed, but its content breaks the rules: %s", word(r.v.Statement.StatementType()), plain(err))
 		return false
 	}
 	switch st := r.v.Statement.(type) {
@@ -578,7 +599,7 @@ func (r *report) checkStatement() bool {
 		r.pass(CheckStatement, "the pledge is well-formed: %s %s is a valid identifier, its date %s is the date of signed_at %s, and its text hashes to its template's sha256",
 			st.Signer.Scheme, st.Signer.ID, st.Date, st.SignedAt)
 	default:
-		r.pass(CheckStatement, "the %s is well-formed", st.StatementType())
+		r.pass(CheckStatement, "the %s is well-formed", word(st.StatementType()))
 	}
 	return true
 }
@@ -587,10 +608,11 @@ func (r *report) checkStatement() bool {
 func (r *report) checkTime() bool {
 	loggedAt := r.main.entry.LoggedAt
 	facts := &EntryFacts{Origin: r.cp.Origin, Index: r.main.index(), TreeSize: r.cp.Size, Type: r.v.Statement.StatementType(), LoggedAt: formatLoggedAt(loggedAt)}
+	facts.Root = base64.StdEncoding.EncodeToString(r.cp.Root[:])
 	r.facts = facts
 	pl, ok := r.v.Statement.(*pledge.Pledge)
 	if !ok {
-		r.pass(CheckTime, "the log recorded the %s on %s", r.v.Statement.StatementType(), humanLogged(loggedAt))
+		r.pass(CheckTime, "the log recorded the %s on %s", word(r.v.Statement.StatementType()), humanLogged(loggedAt))
 		return true
 	}
 	if err := r.policy.CheckSigningTime(pl, loggedAt); err != nil {
@@ -605,6 +627,8 @@ func (r *report) checkTime() bool {
 	facts.Template, facts.Election, facts.Place = pl.Template.ID, pl.Election, pl.Place
 	facts.KeyID = r.v.Signers[0].Key.KeyID()
 	facts.Key, facts.Published = r.keyFacts, r.templateFacts
+	facts.Text = pl.Text
+	facts.localTimes(signedAt, loggedAt)
 	return true
 }
 
@@ -615,25 +639,25 @@ func (r *report) checkClaim() bool {
 		return true
 	}
 	pl, ok := r.v.Statement.(*pledge.Pledge)
-	var problems []string
+	var problems []Message
 	if !ok {
-		problems = append(problems, "the entry is "+article(r.v.Statement.StatementType())+", not a pledge")
+		problems = append(problems, msgf("the entry is %s, not a pledge", article(r.v.Statement.StatementType())))
 	} else {
 		if pl.Signer.Scheme != c.Scheme || pl.Signer.ID != c.ID {
-			problems = append(problems, fmt.Sprintf("it was signed by %s %s, not %s %s", pl.Signer.Scheme, pl.Signer.ID, clean(c.Scheme), clean(c.ID)))
+			problems = append(problems, msgf("it was signed by %s %s, not %s %s", pl.Signer.Scheme, pl.Signer.ID, clean(c.Scheme), clean(c.ID)))
 		}
 		if pl.Date != c.Date {
-			problems = append(problems, fmt.Sprintf("it is dated %s, not %s", pl.Date, clean(c.Date)))
+			problems = append(problems, msgf("it is dated %s, not %s", pl.Date, clean(c.Date)))
 		}
 		if c.Template != "" && pl.Template.ID != c.Template {
-			problems = append(problems, fmt.Sprintf("its template is %s, not %s", pl.Template.ID, clean(c.Template)))
+			problems = append(problems, msgf("its template is %s, not %s", pl.Template.ID, clean(c.Template)))
 		}
 		if c.Election != "" && pl.Election != c.Election {
-			problems = append(problems, fmt.Sprintf("its election is %s, not %s", quote(pl.Election), quote(c.Election)))
+			problems = append(problems, msgf("its election is %s, not %s", quote(pl.Election), quote(c.Election)))
 		}
 	}
 	if len(problems) > 0 {
-		r.fail(CheckClaim, "the claim does not hold: %s", strings.Join(problems, "; "))
+		r.fail(CheckClaim, "the claim does not hold: %s", joinWith("%s; %s", problems))
 		return false
 	}
 	r.pass(CheckClaim, "%s %s (%s) signed this pledge dated %s", pl.Signer.Scheme, pl.Signer.ID, quote(pl.Signer.Name), pl.Date)
@@ -649,20 +673,39 @@ func names(regs []*Registrar) []string {
 }
 
 // registrarNames writes registrars by their policy names, with the key.
-func registrarNames(regs []*Registrar) string {
-	parts := make([]string, len(regs))
+func registrarNames(regs []*Registrar) Message {
+	parts := make([]Message, len(regs))
 	for i, r := range regs {
-		parts[i] = fmt.Sprintf("%s (key %s)", quote(r.Name), r.JWK.KeyID())
+		parts[i] = msgf("%s (key %s)", quote(r.Name), r.JWK.KeyID())
 	}
-	return strings.Join(parts, " and ")
+	return joinWith("%s and %s", parts)
 }
 
-func joinAnd(parts []string) string {
+// joinAnd writes "a, b and c".
+func joinAnd(parts []Message) Message {
 	if len(parts) < 2 {
-		return strings.Join(parts, "")
+		return joinWith("%s, %s", parts)
 	}
-	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	return msgf("%s and %s", joinWith("%s, %s", parts[:len(parts)-1]), parts[len(parts)-1])
 }
+
+// joinWith joins messages two by two with a two-verb format, such as
+// "%s, %s", so that the separator is translated too.
+func joinWith(format string, parts []Message) Message {
+	if len(parts) == 0 {
+		return Message{Format: "%s", Args: []any{""}}
+	}
+	m := parts[0]
+	for _, p := range parts[1:] {
+		m = msgf(format, m, p)
+	}
+	return m
+}
+
+// word is a word the report prints from a fixed set (statement types,
+// months, "a pledge"): translated when the catalog has it (TestTranslated
+// enumerates the set).
+func word(s string) Message { return Message{Format: s} }
 
 // Text renders the report for people: one line per check, then the verdict
 // and what the bundle does not prove.
@@ -709,11 +752,11 @@ func (r *Report) MarshalJSONIndent() ([]byte, error) {
 }
 
 // article puts "a" or "an" before a statement type.
-func article(word string) string {
-	if strings.ContainsRune("aeiou", rune(word[0])) {
-		return "an " + word
+func article(w string) Message {
+	if strings.ContainsRune("aeiou", rune(w[0])) {
+		return word("an " + w)
 	}
-	return "a " + word
+	return word("a " + w)
 }
 
 // plain words an error for people reading a report: a trust rule's error

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -178,8 +177,8 @@ func CheckKeyBinding(pl *pledge.Pledge, kid string, b Binding, index uint64, log
 	if b.Index >= index {
 		return notAllowed("key %s was enrolled at index %d, not before the pledge at index %d", kid, b.Index, index)
 	}
-	if d := subjectDiffers(&e.Subject, &pl.Signer); d != "" {
-		return notAllowed("key %s is enrolled (index %d) for %s %s %s, and the pledge's signer differs in %s", kid, b.Index, e.Subject.Scheme, e.Subject.ID, quote(e.Subject.Name), d)
+	if d := subjectDiffers(&e.Subject, &pl.Signer); len(d) > 0 {
+		return notAllowed("key %s is enrolled (index %d) for %s %s %s, and the pledge's signer differs in %s", kid, b.Index, e.Subject.Scheme, e.Subject.ID, quote(e.Subject.Name), joinWith("%s, %s", d))
 	}
 	signedAt, err := pl.SignedAtTime()
 	if err != nil {
@@ -194,17 +193,17 @@ func CheckKeyBinding(pl *pledge.Pledge, kid string, b Binding, index uint64, log
 	return nil
 }
 
-func validity(e *pledge.Enrollment) string {
+func validity(e *pledge.Enrollment) Message {
 	if e.ValidUntil == "" {
-		return "from " + e.ValidFrom + " with no end"
+		return msgf("from %s with no end", e.ValidFrom)
 	}
-	return "from " + e.ValidFrom + " until " + e.ValidUntil
+	return msgf("from %s until %s", e.ValidFrom, e.ValidUntil)
 }
 
 // subjectDiffers names the members in which a pledge's signer differs from
-// the enrollment's subject, or "".
-func subjectDiffers(subject, signer *pledge.Person) string {
-	var d []string
+// the enrollment's subject (none when they agree).
+func subjectDiffers(subject, signer *pledge.Person) []Message {
+	var d []Message
 	for _, f := range []struct{ name, want, got string }{
 		{"scheme", subject.Scheme, signer.Scheme},
 		{"id", subject.ID, signer.ID},
@@ -213,10 +212,10 @@ func subjectDiffers(subject, signer *pledge.Person) string {
 		{"employment", subject.Employment, signer.Employment},
 	} {
 		if f.want != f.got {
-			d = append(d, fmt.Sprintf("%s (%s, not %s)", f.name, quote(f.got), quote(f.want)))
+			d = append(d, msgf("%s (%s, not %s)", f.name, quote(f.got), quote(f.want)))
 		}
 	}
-	return strings.Join(d, ", ")
+	return d
 }
 
 // TemplateBinding is a published template as the rules see it.

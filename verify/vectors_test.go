@@ -200,7 +200,7 @@ func TestReportJSONShape(t *testing.T) {
 	if err := stdjson.Unmarshal(got["entry"], &entry); err != nil {
 		t.Fatal(err)
 	}
-	wantEntry := []string{"date", "election", "index", "key", "kid", "logged_at", "origin", "place", "published", "signed_at", "signer", "template", "tree_size", "type"}
+	wantEntry := []string{"date", "election", "index", "key", "kid", "logged_at", "logged_at_local", "origin", "place", "published", "root", "signed_at", "signed_at_utc", "signer", "template", "text", "tree_size", "type", "zone"}
 	if ks := keysOf(entry); !slices.Equal(ks, wantEntry) {
 		t.Fatalf("entry members %v, want %v", ks, wantEntry)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
+	"github.com/pakta-id/pakta/verify/render"
 )
 
 // claimFlags are the flags of a claim about a person's pledge on a date,
@@ -62,6 +63,7 @@ func newVerifyCmd() *cobra.Command {
 		policyPath string
 		cf         claimFlags
 		asJSON     bool
+		rf         reportFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "verify [--policy P] [--nip X | --scheme S --id I] [--date D] BUNDLE...",
@@ -75,8 +77,17 @@ A claim: --nip X --date D (or --scheme S --id I --date D for staff without a
 NIP) asserts that this person signed the pledge and that its own date is D;
 --template and --election narrow it further.
 
-With --json, each bundle's report is printed as a JSON object (the shape
-POST /v1/verify returns), one after the other in the order given.
+The report is in Indonesian (--lang id, the default) or English (--lang
+en): check ids, field names and JSON members stay as they are. --format
+text (the default) prints, for each bundle, every check, what each failed
+or unchecked check means for a dispute, the facts (who, the pledge text,
+when in WIB/WITA/WIT and UTC, on time or late, who enrolled the key) and
+what the bundle does not prove. --format json (or --json) prints each
+report as a JSON object (the shape POST /v1/verify returns), one after the
+other in the order given. --format html and --format pdf (an A4 evidence
+sheet to sign and file) render one bundle; pdf needs --out or a stdout that
+is not a terminal. --address URL names where the bundle can be fetched
+again: printed, and carried by the PDF's QR code.
 
 Exit codes:
   0  every check passed for every bundle
@@ -92,11 +103,26 @@ Exit codes:
 					return err
 				}
 			}
+			if asJSON {
+				if cmd.Flags().Changed("format") && rf.format != string(render.JSON) {
+					return usagef("--json and --format %s: choose one", rf.format)
+				}
+				rf.format = string(render.JSON)
+			}
+			ro, format, err := rf.options(len(args))
+			if err != nil {
+				return err
+			}
 			policy, err := readPolicy(policyPath)
 			if err != nil {
 				return err
 			}
-			out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			out, closeOut, err := rf.output(cmd, format)
+			if err != nil {
+				return err
+			}
+			defer closeOut()
+			errw := cmd.ErrOrStderr()
 			code := exitOK
 			for i, path := range args {
 				b, err := readFileLimited(path, verify.MaxBundleSize)
@@ -118,28 +144,26 @@ Exit codes:
 				if !r.Passed() && code == exitOK {
 					code = exitFailure
 				}
-				if asJSON {
-					j, err := r.MarshalJSONIndent()
-					if err != nil {
-						return err
-					}
-					out.Write(append(j, '\n'))
-					continue
-				}
-				if len(args) > 1 {
+				if format == render.Text && len(args) > 1 {
 					if i > 0 {
 						fmt.Fprintln(out)
 					}
 					fmt.Fprintf(out, "== %s\n", path)
 				}
-				fmt.Fprint(out, r.Text())
+				if err := render.Write(out, format, r, ro); err != nil {
+					return err
+				}
+			}
+			if err := closeOut(); err != nil {
+				return err
 			}
 			return silentExit(code)
 		},
 	}
 	cmd.Flags().StringVar(&policyPath, "policy", defaultPolicy, "trust policy `file`")
 	cf.register(cmd, true)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print each report as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print each report as JSON (--format json)")
+	rf.register(cmd)
 	return cmd
 }
 

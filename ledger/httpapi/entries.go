@@ -14,9 +14,12 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
+	"github.com/pakta-id/pakta/verify/render"
 )
 
 // Media types of a submission.
@@ -293,9 +296,15 @@ func (h *Handler) getConsistency(w http.ResponseWriter, r *http.Request) error {
 }
 
 // postVerify serves POST /v1/verify: the body is a bundle, the optional
-// claim is in the query (nip or scheme and id, date, template, election).
+// claim is in the query (nip or scheme and id, date, template, election),
+// and so are the report's language and format (lang=id|en,
+// format=json|text|html|pdf).
 func (h *Handler) postVerify(w http.ResponseWriter, r *http.Request) error {
 	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	lang, hasLang, format, err := reportQuery(q)
 	if err != nil {
 		return err
 	}
@@ -331,7 +340,51 @@ func (h *Handler) postVerify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, report)
+	if !hasLang && format == render.JSON {
+		// Without ?lang, JSON is the report as it always was (English
+		// reasons), for the programs that read it.
+		return writeJSON(w, http.StatusOK, report)
+	}
+	var out bytes.Buffer
+	o := render.Options{Lang: lang}
+	if report.Entry != nil {
+		o.Address = h.entryURL(r, report.Entry.Index)
+	}
+	if err := render.Write(&out, format, report, o); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", format.ContentType())
+	w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+// reportQuery reads the report's language (lang=id|en; Indonesian when
+// absent, except that JSON then stays as it was) and format
+// (format=json|text|html|pdf; JSON when absent).
+func reportQuery(q map[string]string) (lang language.Tag, hasLang bool, format render.Format, err error) {
+	l, hasLang := q["lang"]
+	if lang, err = verify.ParseLanguage(l); err != nil || (hasLang && l == "") {
+		return lang, false, "", badRequest(fmt.Sprintf("lang %q: choose id (Indonesian) or en (English)", l))
+	}
+	format = render.JSON
+	if f, ok := q["format"]; ok {
+		if format, err = render.ParseFormat(f); err != nil || f == "" {
+			return lang, false, "", badRequest(fmt.Sprintf("format %q: choose json, text, html or pdf", f))
+		}
+	}
+	return lang, hasLang, format, nil
+}
+
+// entryURL is where this server serves the entry's bundle, for the
+// report's QR code: as the client reached it.
+func (h *Handler) entryURL(r *http.Request, index uint64) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/v1/entries/" + strconv.FormatUint(index, 10)
 }
 
 // healthJSON is the body of GET /healthz.
