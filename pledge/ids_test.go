@@ -108,5 +108,9 @@ func checkErr(t *testing.T, err error, want string) {
 		t.Fatalf("no error, want one containing %q", want)
 	case want != "" && !strings.Contains(err.Error(), want):
 		t.Fatalf("error %q does not contain %q", err, want)
+	case err != nil && strings.Count(err.Error(), "pledge: ") > 1:
+		// Every error a parser returns says "pledge: " once: wrapping
+		// must not repeat the package's prefix.
+		t.Fatalf("error %q repeats its prefix", err)
 	}
 }

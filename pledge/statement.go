@@ -209,7 +209,7 @@ func decodeStatement(payload []byte) (Statement, error) {
 		return nil, fmt.Errorf("pledge: statement: unknown type %q (want pledge, enrollment, revocation, template or ruling)", *head.Type)
 	}
 	if err := unmarshalStrict(payload, st); err != nil {
-		return nil, fmt.Errorf("pledge: decoding the %s: %w", *head.Type, err)
+		return nil, fmt.Errorf("pledge: decoding a %s statement: %w", *head.Type, err)
 	}
 	return st, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -94,11 +93,3 @@ func parseZone(s string) (*time.Location, error) {
 // second, in t's own offset.
 func timestamp(t time.Time) string { return t.Truncate(time.Second).Format(time.RFC3339) }
 
-// newUUID returns a random (version 4) UUID from crypto/rand.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}

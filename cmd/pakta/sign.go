@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"time"
@@ -112,17 +113,11 @@ The JWS goes to --out (refusing to overwrite) or stdout.`,
 	return cmd
 }
 
-// pledge builds the pledge the form describes, with text and the clock now.
+// pledge builds the pledge the form describes, with text and the clock
+// now, through pledge.NewPledge (as an embedding app does): the form's id,
+// signed_at and supersedes, when given, replace what it derives.
 func (f *pledgeForm) pledge(text, tz string, now time.Time) (*pledge.Pledge, error) {
-	p := &pledge.Pledge{
-		Type: pledge.TypePledge, ID: f.ID, Signer: f.Signer,
-		Template: pledge.TemplateRef{ID: f.Template, SHA256: pledge.TextHash(text)},
-		Text:     text, Election: f.Election, Place: f.Place, Supersedes: f.Supersedes,
-	}
-	if p.ID == "" {
-		p.ID = newUUID()
-	}
-	var at time.Time
+	at := now
 	if f.SignedAt == "" || f.SignedAt == "now" {
 		zone := f.TZ
 		if tz != "" {
@@ -133,7 +128,6 @@ func (f *pledgeForm) pledge(text, tz string, now time.Time) (*pledge.Pledge, err
 			return nil, err
 		}
 		at = now.In(loc)
-		p.SignedAt = timestamp(at)
 	} else {
 		if f.TZ != "" || tz != "" {
 			return nil, fmt.Errorf("signed_at %s carries its own offset: drop tz", f.SignedAt)
@@ -142,9 +136,20 @@ func (f *pledgeForm) pledge(text, tz string, now time.Time) (*pledge.Pledge, err
 		if at, err = time.Parse(time.RFC3339, f.SignedAt); err != nil {
 			return nil, fmt.Errorf("signed_at %q is not \"now\" or an RFC 3339 timestamp such as 2023-11-27T08:15:00+08:00", f.SignedAt)
 		}
-		p.SignedAt = f.SignedAt
 	}
-	p.Date = at.Format(pledge.DateLayout)
+	// The form names the template by id; the text file is its wording.
+	t := &pledge.Template{ID: f.Template, Text: text, Election: f.Election}
+	p, err := pledge.NewPledge(f.Signer, t, f.Place, at, rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	if f.ID != "" {
+		p.ID = f.ID
+	}
+	if f.SignedAt != "" && f.SignedAt != "now" {
+		p.SignedAt = f.SignedAt // as written, its offset and precision kept
+	}
+	p.Supersedes = f.Supersedes
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
