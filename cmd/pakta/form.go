@@ -92,4 +92,3 @@ func parseZone(s string) (*time.Location, error) {
 // timestamp formats t as the statements carry times: RFC 3339 to the
 // second, in t's own offset.
 func timestamp(t time.Time) string { return t.Truncate(time.Second).Format(time.RFC3339) }
-
