@@ -206,9 +206,36 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		rounds = n
 	}
-	dir := filepath.Join(t.TempDir(), "data")
+	// As root, the log lives on a tmpfs of its own, and every third round
+	// fills that disk while appends run: the reserve must refuse them
+	// (507) before Pebble's WAL fails, and nothing acknowledged may be
+	// lost. PAKTA_CRASH_DISKFULL=0 turns it off.
+	base, fill := t.TempDir(), false
+	if os.Geteuid() == 0 && os.Getenv("PAKTA_CRASH_DISKFULL") != "0" {
+		mnt := filepath.Join(base, "mnt")
+		os.Mkdir(mnt, 0o755)
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", mnt).CombinedOutput(); err != nil {
+			t.Logf("no tmpfs (%v: %s): no disk-full rounds", err, bytes.TrimSpace(out))
+		} else {
+			t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+			base, fill = mnt, true
+		}
+	}
+	dir := filepath.Join(base, "data")
 	if out, err := exec.Command(paktaBin(t), "init", "--dir", dir, "--origin", "pakta.test/crash").CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
+	}
+	// The pledges' template, published before the first round.
+	tmplPath := filepath.Join(t.TempDir(), "netral.txt")
+	os.WriteFile(tmplPath, []byte("netral"), 0o644)
+	tmplJWS := filepath.Join(t.TempDir(), "template.jws")
+	for _, args := range [][]string{
+		{"sign", "template", "--key", filepath.Join(dir, "registrar.jwk"), "--id", "netralitas", "--election", "Pemilu 2029", "--agency", "1810", "--text", tmplPath, "--out", tmplJWS},
+		{"submit", "--dir", dir, "--out", t.TempDir(), tmplJWS},
+	} {
+		if out, err := exec.Command(paktaBin(t), args...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
 	}
 	policyBytes, _ := os.ReadFile(filepath.Join(dir, "policy.json"))
 	policy, err := verify.ParsePolicy(policyBytes)
@@ -248,8 +275,9 @@ func TestCrashRecovery(t *testing.T) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	wib := time.FixedZone("WIB", 7*3600)
 	total := 0
+	refusedFull := 0
 	for round := range rounds {
-		s := startServer(t, dir)
+		s := startServer(t, dir, "--disk-reserve", "16")
 		checkRecovered(t, client, s.url, policy, acked, checkpoints)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -281,14 +309,38 @@ func TestCrashRecovery(t *testing.T) {
 			}()
 		}
 		wait, _ := rand.Int(rand.Reader, big.NewInt(600))
+		full := fill && round%3 == 1
+		var filler string
+		if full {
+			time.Sleep(100 * time.Millisecond)
+			filler = fillUp(t, base)
+			// With the disk full, appends are refused with 507 (once the
+			// log has looked at the disk again) and the server keeps
+			// serving.
+			time.Sleep(300 * time.Millisecond)
+			k, _ := pledge.GenerateKey("", rand.Reader)
+			probe, _ := pledge.Enroll(&pledge.Enrollment{Type: pledge.TypeEnrollment, Subject: pledge.Person{Scheme: "nip", ID: loadgen.NIP(1_000_000 + round),
+				Name: "Probe", Agency: pledge.Agency{Code: "1810", Name: "Mesuji"}, Employment: pledge.PNS}, JWK: k.Public(), ValidFrom: time.Now().In(wib).Add(-time.Hour).Format(time.RFC3339)}, registrar, k)
+			if code, body, err := post(client, s.url, probe); err == nil && code == http.StatusInsufficientStorage {
+				refusedFull++
+			} else {
+				t.Logf("round %d: with the disk full, an enrollment got %d %s %v", round+1, code, body, err)
+			}
+		}
 		time.Sleep(time.Duration(150+wait.Int64()) * time.Millisecond)
 		s.kill()
 		cancel()
 		wg.Wait()
+		if filler != "" {
+			os.Remove(filler)
+		}
 		mu.Lock()
-		t.Logf("round %d: killed after %d ms; %d entries acknowledged so far", round+1, 150+wait.Int64(), len(acked))
+		t.Logf("round %d: killed after %d ms%s; %d entries acknowledged so far", round+1, 150+wait.Int64(), map[bool]string{true: " with the disk full", false: ""}[full], len(acked))
 		total = len(acked)
 		mu.Unlock()
+	}
+	if fill && rounds > 1 && refusedFull == 0 {
+		t.Errorf("no disk-full round answered 507")
 	}
 	s := startServer(t, dir)
 	checkRecovered(t, client, s.url, policy, acked, checkpoints)
