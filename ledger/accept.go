@@ -246,6 +246,8 @@ func (a *acceptance) pledge(p *pledge.Pledge) error {
 			return refusal(err)
 		}
 		a.meta.HasEnroll, a.meta.Enrollment = true, rec.Index
+	} else if err := a.policy.CheckRootScope(first.Chain, p.Signer.Agency.Code); err != nil {
+		return refusal(err)
 	}
 	regs, err := a.policy.CheckRegistrars(a.s.Signers[1:], "", p.Signer.Agency.Code, a.loggedAt)
 	if err != nil {

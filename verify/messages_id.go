@@ -135,6 +135,11 @@ var indonesian = map[string]string{
 	"signed at %s, which is after the log recorded it at %s (by more than the %d minutes allowed for clock differences)": "ditandatangani pada %s, setelah log mencatatnya pada %s (lebih dari %d menit yang diizinkan untuk selisih jam)",
 	"signed at %s, more than %d days before the log recorded it at %s":                                                   "ditandatangani pada %s, lebih dari %d hari sebelum log mencatatnya pada %s",
 
+	// Certificate roots.
+	"the certificate chain is empty":                                                     "rantai sertifikat kosong",
+	"the certificate chain ends in %s, which is not a root of the trust policy":          "rantai sertifikat berakhir pada %s, yang bukan akar dalam kebijakan kepercayaan",
+	"the certificate root %s is trusted for agencies %s, not for the signer's agency %s": "akar sertifikat %s dipercaya untuk instansi %s, bukan untuk instansi penanda tangan, %s",
+
 	// Rulings.
 	"a ruling's bundle carries an enrollment as key evidence":                              "bundel sebuah putusan membawa pendaftaran kunci sebagai bukti kunci",
 	"the ruling is signed by the supervising authority %s":                                 "putusan ini ditandatangani oleh otoritas pengawas %s",

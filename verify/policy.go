@@ -1,12 +1,14 @@
 package verify
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -67,6 +69,7 @@ type Policy struct {
 	registrars map[string]*Registrar // by kid
 	readers    map[string]*Reader    // by kid
 	roots      *x509.CertPool
+	rootScope  map[[32]byte][]string // a root's sha256 → its agencies
 }
 
 // Registrar is an agency official (HR) whose key the policy trusts to
@@ -217,6 +220,7 @@ func (p *Policy) init() error {
 	}
 	if p.Roots != "" {
 		p.roots = x509.NewCertPool()
+		p.rootScope = map[[32]byte][]string{}
 		rest := []byte(p.Roots)
 		for n := 0; ; n++ {
 			var block *pem.Block
@@ -234,7 +238,12 @@ func (p *Policy) init() error {
 			if err != nil {
 				return fmt.Errorf("verify: policy: roots: certificate %d: %w", n, err)
 			}
+			scope, err := rootAgencies(block)
+			if err != nil {
+				return fmt.Errorf("verify: policy: roots: certificate %d: %w", n, err)
+			}
 			p.roots.AddCert(c)
+			p.rootScope[sha256.Sum256(c.Raw)] = scope
 		}
 	}
 	return nil
@@ -324,6 +333,33 @@ func (p *Policy) ResolveKey(kid string) (*pledge.PublicKey, error) {
 		return r.JWK, nil
 	}
 	return nil, fmt.Errorf("key %s is not a registrar's in the trust policy: %w", kid, pledge.ErrUnknownKey)
+}
+
+// rootAgencies reads a root's scope from its PEM block's "Agencies"
+// header (comma-separated agency codes, or "*"), as the registrars' scope
+// is written: a root without one is trusted for every agency, as roots
+// were before scopes.
+func rootAgencies(block *pem.Block) ([]string, error) {
+	for k := range block.Headers {
+		if k != "Agencies" {
+			return nil, fmt.Errorf("PEM header %q is not one pakta reads (only Agencies)", k)
+		}
+	}
+	h, ok := block.Headers["Agencies"]
+	if !ok {
+		return []string{pledge.AllAgencies}, nil
+	}
+	var out []string
+	for _, a := range strings.Split(h, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			return nil, fmt.Errorf("Agencies header %q lists an empty code", h)
+		}
+		out = append(out, a)
+	}
+	if slices.Contains(out, pledge.AllAgencies) && len(out) > 1 {
+		return nil, errors.New(`"*" (every agency) stands alone in an Agencies header`)
+	}
+	return out, nil
 }
 
 // RootPool is the CA roots for x5c chains, nil when none are trusted.

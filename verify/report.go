@@ -496,6 +496,10 @@ func (r *report) checkPledgeKey(pl *pledge.Pledge) bool {
 			r.fail(CheckKey, "the pledge is certificate-backed, but the bundle also carries an enrollment")
 			return false
 		}
+		if err := p.CheckRootScope(first.Chain, pl.Signer.Agency.Code); err != nil {
+			r.fail(CheckKey, "%s", plain(err))
+			return false
+		}
 		leaf := first.Chain[0]
 		r.pass(CheckKey, "the signature was made with the key of certificate %s (serialNumber %s), issued under the trusted root %s and valid on %s",
 			quote(leaf.Subject.CommonName), quote(leaf.Subject.SerialNumber), quote(first.Chain[len(first.Chain)-1].Subject.CommonName), humanDate(signedAt))

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"strconv"
 	"strings"
@@ -154,6 +156,27 @@ func (p *Policy) CheckRuling(r *pledge.Ruling, signers []pledge.Signer, index ui
 		}
 	}
 	return out, nil
+}
+
+// CheckRootScope applies the scope rule to a certificate-backed signature:
+// the policy root its chain (leaf first, root last) ends in must be
+// trusted for the signer's agency ("Agencies" header of the root's PEM
+// block in the policy's roots).
+func (p *Policy) CheckRootScope(chain []*x509.Certificate, agency string) error {
+	if len(chain) == 0 {
+		return notAllowed("the certificate chain is empty")
+	}
+	root := chain[len(chain)-1]
+	scope, ok := p.rootScope[sha256.Sum256(root.Raw)]
+	if !ok {
+		return notAllowed("the certificate chain ends in %s, which is not a root of the trust policy", quote(root.Subject.String()))
+	}
+	for _, a := range scope {
+		if a == pledge.AllAgencies || a == agency {
+			return nil
+		}
+	}
+	return notAllowed("the certificate root %s is trusted for agencies %s, not for the signer's agency %s", quote(root.Subject.CommonName), strings.Join(scope, ", "), quote(agency))
 }
 
 // Binding is a key's enrollment as the rules see it: what it says and
