@@ -60,7 +60,12 @@ func seedKey(t testing.TB, name string) *pledge.PrivateKey {
 
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
-	f := logtest.New(t, testOrigin, seedPrefix)
+	return newEnvOf(t, logtest.New(t, testOrigin, seedPrefix), mod)
+}
+
+// newEnvOf is newEnv with a given fixture: logs that share a key.
+func newEnvOf(t testing.TB, f *logtest.Fixture, mod func(*Config)) *env {
+	t.Helper()
 	e := &env{Fixture: f, t: t, dir: t.TempDir(), clock: &clock{now: logtest.Morning}, published: map[string]bool{}}
 	e.cfg = Config{Signer: f.Signer, Policy: f.Policy, Clock: e.clock.Now}
 	if mod != nil {

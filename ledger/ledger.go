@@ -56,6 +56,10 @@ type Config struct {
 	// Requests configures enrollment requests (Log.Requests); the zero
 	// value is ready to use.
 	Requests RequestConfig
+	// Witnesses configures how the log asks the policy's witnesses to
+	// cosign its checkpoints; the zero value is ready to use, and it is
+	// unused when the policy names no witness.
+	Witnesses WitnessConfig
 	// MaxBatch is the most entries one commit holds; 0 means DefaultMaxBatch.
 	MaxBatch int
 	// MaxDelay is how long the sequencer waits to fill a batch after the
@@ -94,8 +98,11 @@ type Log struct {
 	// read nonces, both beside the tree (store.Side).
 	requests *Requests
 	nonces   nonces
-	keys     sync.Map // kid → *pledge.PublicKey, for enrolled keys (immutable)
-	nkeys    atomic.Int64
+	// witnesses asks the policy's witnesses to cosign, in the background;
+	// nil when the policy names none.
+	witnesses *witnesses
+	keys      sync.Map // kid → *pledge.PublicKey, for enrolled keys (immutable)
+	nkeys     atomic.Int64
 
 	queue   chan *request
 	closing chan struct{}
@@ -222,6 +229,12 @@ func open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 	if err := l.recoverCheckpoint(ctx); err != nil {
 		return nil, err
 	}
+	if len(cfg.Policy.Witnesses) > 0 {
+		if l.witnesses, err = newWitnesses(ctx, l, cfg.Witnesses); err != nil {
+			return nil, err
+		}
+		l.witnesses.start()
+	}
 	go l.sequence()
 	return l, nil
 }
@@ -320,6 +333,9 @@ func (l *Log) signCheckpoint(ctx context.Context, size uint64, root []byte) erro
 		return fmt.Errorf("ledger: storing the checkpoint for size %d: %w", size, err)
 	}
 	l.latest.Store(&signedTree{size: size, root: root, signed: signed})
+	if l.witnesses != nil {
+		l.witnesses.notify() // never blocks: witnesses cosign in the background
+	}
 	return nil
 }
 
@@ -347,6 +363,9 @@ func (l *Log) Close() error {
 	close(l.closing)
 	l.mu.Unlock()
 	<-l.done
+	if l.witnesses != nil {
+		l.witnesses.close()
+	}
 	return l.st.Close()
 }
 

@@ -78,11 +78,20 @@ func (l *Log) entryProof(ctx context.Context, index uint64, cp *signedTree) (*ve
 // Bundle builds the offline evidence for entry index against the latest
 // checkpoint: the entry, its inclusion proof and, under the same
 // checkpoint, the enrollment that bound a pledge's key (or a revoked key's)
-// and a pledge's template.
+// and a pledge's template. With witnesses in the policy, the checkpoint is
+// the newest one a quorum of them cosigned, once one covers the entry; until
+// then it is the latest, not yet witnessed (verify says so).
 func (l *Log) Bundle(ctx context.Context, index uint64) (*verify.Bundle, error) {
 	cp := l.latest.Load()
 	if index >= cp.size {
 		return nil, fmt.Errorf("%w: entry %d: the log has %d entries", ErrNotFound, index, cp.size)
+	}
+	if l.witnesses != nil {
+		// The enrollment and the template of an entry come before it, so a
+		// checkpoint that covers the entry covers them.
+		if w := l.witnesses.witnessed.Load(); w != nil && index < w.size {
+			cp = w
+		}
 	}
 	entry, err := l.st.Entry(ctx, index)
 	if err != nil {

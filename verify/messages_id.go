@@ -110,6 +110,17 @@ var indonesian = map[string]string{
 	"the claim does not hold: %s":            "klaim tidak terbukti: %s",
 	"%s %s (%s) signed this pledge dated %s": "%s %s (%s) menandatangani pakta integritas ini, bertanggal %s",
 
+	// Witnesses (witness.go).
+	"the cosignature of witness %s on the checkpoint is not valid: the checkpoint or the cosignature was altered after the witness signed it, or the witness did not sign it": "tanda tangan bersama saksi %s pada checkpoint tidak sah: checkpoint atau tanda tangan bersamanya diubah setelah saksi menandatanganinya, atau saksi tidak menandatanganinya",
+	"not yet witnessed: fetch it again; the checkpoint carries no cosignature of the policy's witnesses %s, and %d are needed":                                                "belum disaksikan: ambil bundel ini sekali lagi; checkpoint tidak memuat tanda tangan bersama dari saksi dalam kebijakan, yaitu %s, padahal diperlukan %d",
+	"not yet witnessed by enough witnesses: fetch it again; the checkpoint carries %d valid cosignature(s) (%s), and the policy needs %d":                                     "belum disaksikan oleh cukup saksi: ambil bundel ini sekali lagi; checkpoint memuat %d tanda tangan bersama yang sah (%s), padahal kebijakan memerlukan %d",
+	"witness %s had seen this entry by %s (%s %s)":                                                                                                                                       "saksi %s telah melihat entri ini paling lambat %s (pukul %s %s)",
+	"witness %s had seen this entry by %s":                                                                                                                                               "saksi %s telah melihat entri ini paling lambat %s",
+	"; a witness's time is also before the template's deadline: on time, independently confirmed":                                                                                        "; waktu dari saksi juga sebelum batas waktu templat: tepat waktu, dikonfirmasi secara independen",
+	"; every witness's time is after the template's deadline, so \"on time\" rests on the log's clock alone":                                                                             "; waktu semua saksi jatuh setelah batas waktu templat, sehingga \"tepat waktu\" hanya bertumpu pada jam log",
+	"%d of the policy's %d witnesses cosigned the checkpoint (%d needed), each consistent with what it saw of the log before: %s%s":                                                      "%d dari %d saksi dalam kebijakan menandatangani bersama checkpoint ini (diperlukan %d), masing-masing konsisten dengan apa yang telah dilihatnya dari log sebelumnya: %s%s",
+	"that the witnesses are independent of the log operator and of each other: the trust policy chose them; their cosignatures show only that they saw one consistent history, and when": "bahwa para saksi independen dari operator log dan satu sama lain: kebijakan kepercayaan yang memilih mereka; tanda tangan bersama mereka hanya menunjukkan bahwa mereka melihat satu riwayat yang konsisten, dan kapan",
+
 	// The trust rules (rules.go).
 	"key %s is not a registrar's in the trust policy":                                                           "kunci %s bukan milik registrar dalam kebijakan kepercayaan",
 	"registrar %s was retired at %s, before the log recorded this at %s":                                        "registrar %s purnatugas pada %s, sebelum log mencatat ini pada %s",

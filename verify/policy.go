@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,10 +61,13 @@ type Policy struct {
 	TimeZones         []string     `json:"time_zones,omitzero"`
 	MaxSigningAgeDays int          `json:"max_signing_age_days,omitzero"`
 	MaxCorrections    int          `json:"max_corrections,omitzero"`
-	// Witnesses are not implemented yet; a policy that names them is
-	// refused rather than silently verified without them.
-	Witnesses     jsontext.Value `json:"witnesses,omitzero"`
-	WitnessQuorum *int           `json:"witness_quorum,omitzero"`
+	// Witnesses cosign the log's checkpoints (C2SP tlog-witness); with
+	// any listed, a bundle verifies only under a checkpoint that a quorum
+	// of them cosigned.
+	Witnesses []*Witness `json:"witnesses,omitzero"`
+	// WitnessQuorum is how many of Witnesses must cosign; absent means
+	// all of them.
+	WitnessQuorum *int `json:"witness_quorum,omitzero"`
 
 	verifier   note.Verifier
 	registrars map[string]*Registrar // by kid
@@ -87,6 +91,26 @@ type Registrar struct {
 
 	until time.Time
 }
+
+// Witness is an independent party that cosigns the log's checkpoints
+// (C2SP tlog-witness): it checks each one is consistent with every
+// checkpoint of the log it saw before, and stamps it with its own clock.
+type Witness struct {
+	// Name is what reports call the witness (often the agency running it).
+	Name string `json:"name"`
+	// Key is the witness's verifier key, a C2SP cosignature/v1 vkey:
+	// <key name>+<hash>+<base64(0x04 || Ed25519 key)>.
+	Key string `json:"key"`
+	// URL, optional, is the witness's tlog-witness submission prefix: the
+	// log sends its checkpoints to URL/add-checkpoint. Verifiers do not
+	// need it.
+	URL string `json:"url,omitzero"`
+
+	verifier *CosignatureVerifier
+}
+
+// Verifier checks the witness's cosignatures.
+func (w *Witness) Verifier() *CosignatureVerifier { return w.verifier }
 
 // Reader is a key the policy lets read every record of the log (an
 // auditor, or the supervising authority, whose key also signs rulings).
@@ -148,8 +172,8 @@ func (p *Policy) init() error {
 	if v.Name() != p.Origin {
 		return fmt.Errorf("verify: policy: log_key is named %q but origin is %q: the log's key name is its origin", v.Name(), p.Origin)
 	}
-	if len(p.Witnesses) > 0 || p.WitnessQuorum != nil {
-		return errors.New("verify: policy: witnesses are not supported by this version of pakta: remove \"witnesses\" and \"witness_quorum\", or upgrade")
+	if err := p.initWitnesses(); err != nil {
+		return err
 	}
 	p.verifier = v
 	p.registrars = make(map[string]*Registrar, len(p.Registrars))
@@ -297,6 +321,77 @@ func (r *Registrar) National() bool {
 // time the log recorded something it signed).
 func (r *Registrar) ActiveAt(t time.Time) bool {
 	return r.until.IsZero() || !t.After(r.until)
+}
+
+func (p *Policy) initWitnesses() error {
+	if len(p.Witnesses) == 0 {
+		if p.WitnessQuorum != nil {
+			return errors.New(`verify: policy: "witness_quorum" without "witnesses"`)
+		}
+		return nil
+	}
+	if len(p.Witnesses) > maxNoteSignatures-1 {
+		return fmt.Errorf("verify: policy: %d witnesses, more than the %d a checkpoint note can carry", len(p.Witnesses), maxNoteSignatures-1)
+	}
+	names, keys := map[string]bool{}, map[string]bool{}
+	for i, w := range p.Witnesses {
+		switch {
+		case w == nil:
+			return fmt.Errorf("verify: policy: witnesses[%d] is null", i)
+		case w.Name == "":
+			return fmt.Errorf(`verify: policy: witnesses[%d]: missing "name": reports name a witness by it`, i)
+		case names[w.Name]:
+			return fmt.Errorf("verify: policy: witnesses[%d]: the name %q is used twice", i, w.Name)
+		}
+		v, err := NewCosignatureVerifier(w.Key)
+		if err != nil {
+			return fmt.Errorf("verify: policy: witnesses[%d] %q: %w", i, w.Name, err)
+		}
+		id := string(v.key)
+		if keys[id] || v.Name() == p.Origin {
+			return fmt.Errorf("verify: policy: witnesses[%d] %q: its key is listed twice, or named as the log", i, w.Name)
+		}
+		if w.URL != "" {
+			u, err := url.Parse(w.URL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("verify: policy: witnesses[%d] %q: url %q is not an http(s) URL", i, w.Name, w.URL)
+			}
+		}
+		names[w.Name], keys[id] = true, true
+		w.verifier = v
+	}
+	if p.WitnessQuorum == nil {
+		n := len(p.Witnesses)
+		p.WitnessQuorum = &n
+	}
+	if q := *p.WitnessQuorum; q < 1 || q > len(p.Witnesses) {
+		return fmt.Errorf("verify: policy: witness_quorum %d is not between 1 and the %d witnesses listed", q, len(p.Witnesses))
+	}
+	return nil
+}
+
+// Quorum is how many witnesses must cosign a checkpoint: 0 when the policy
+// names none.
+func (p *Policy) Quorum() int {
+	if p.WitnessQuorum == nil {
+		return 0
+	}
+	return *p.WitnessQuorum
+}
+
+// Witnessed reports whether a signed checkpoint carries valid cosignatures
+// of a quorum of the policy's witnesses (true when it names none). It does
+// not check the log's own signature: OpenCheckpoint does.
+func (p *Policy) Witnessed(signed []byte) bool {
+	if len(p.Witnesses) == 0 {
+		return true
+	}
+	n, err := note.Open(signed, note.VerifierList(p.verifier))
+	if err != nil {
+		return false
+	}
+	valid, invalid := p.Cosignatures(n)
+	return len(invalid) == 0 && len(valid) >= p.Quorum()
 }
 
 // Marshal writes the policy as indented JSON for people to read.

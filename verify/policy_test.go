@@ -51,6 +51,9 @@ func TestParsePolicyRejects(t *testing.T) {
 	_, otherKey, _ := note.GenerateKey(rand.Reader, "other.test/log")
 	priv, _ := pledge.GenerateKey("", rand.Reader)
 	privJWK, _ := priv.MarshalPrivateJWK()
+	_, witnessKey, _ := GenerateWitnessKey("witness.test/w1", nil)
+	wk := strings.SplitN(witnessKey, "+", 3)
+	badHash := wk[0] + "+00000000+" + wk[2]
 	edit := func(old, new string) []byte { return bytes.Replace(good, []byte(old), []byte(new), 1) }
 	tests := []struct {
 		name string
@@ -83,7 +86,15 @@ func TestParsePolicyRejects(t *testing.T) {
 		{"empty time zones", edit(`"+07:00",
     "+08:00",
     "+09:00"`, ``), "time_zones is empty"},
-		{"witnesses not yet supported", edit(`"algorithms"`, `"witnesses": [{"name": "w", "key": "k"}], "algorithms"`), "witnesses are not supported"},
+		{"witness key malformed", edit(`"algorithms"`, `"witnesses": [{"name": "w", "key": "k"}], "algorithms"`), "not name+hash+key"},
+		{"witness key of the log's type", edit(`"algorithms"`, `"witnesses": [{"name": "w", "key": "`+otherKey+`"}], "algorithms"`), "not a cosignature/v1 key"},
+		{"witness key hash wrong", edit(`"algorithms"`, `"witnesses": [{"name": "w", "key": "`+badHash+`"}], "algorithms"`), "does not match the name and key"},
+		{"witness without name", edit(`"algorithms"`, `"witnesses": [{"key": "`+witnessKey+`"}], "algorithms"`), "missing \"name\""},
+		{"witness listed twice", edit(`"algorithms"`, `"witnesses": [{"name": "a", "key": "`+witnessKey+`"}, {"name": "b", "key": "`+witnessKey+`"}], "algorithms"`), "listed twice"},
+		{"witness url not http", edit(`"algorithms"`, `"witnesses": [{"name": "a", "key": "`+witnessKey+`", "url": "ftp://x"}], "algorithms"`), "not an http(s) URL"},
+		{"witness quorum too high", edit(`"algorithms"`, `"witnesses": [{"name": "a", "key": "`+witnessKey+`"}], "witness_quorum": 2, "algorithms"`), "between 1 and"},
+		{"witness quorum zero", edit(`"algorithms"`, `"witnesses": [{"name": "a", "key": "`+witnessKey+`"}], "witness_quorum": 0, "algorithms"`), "between 1 and"},
+		{"witness quorum alone", edit(`"algorithms"`, `"witness_quorum": 1, "algorithms"`), "without \"witnesses\""},
 		{"reader with unknown role", edit(`"algorithms"`, `"readers": [{"name": "Inspektorat", "role": "admin", "jwk": `+string(mustPublic(priv))+`}], "algorithms"`), "role \"admin\""},
 		{"bad roots", edit(`"algorithms"`, `"roots": "not pem", "algorithms"`), "no PEM certificate"},
 		{"not JSON", []byte("origin = x"), "policy"},

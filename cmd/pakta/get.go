@@ -2,19 +2,26 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pakta-id/pakta/verify"
 )
 
 func newGetCmd() *cobra.Command {
 	var (
-		lf     logFlags
-		cf     claimFlags
-		outDir string
+		lf        logFlags
+		cf        claimFlags
+		outDir    string
+		witnessed bool
+		wait      time.Duration
+		policy    string
 	)
 	cmd := &cobra.Command{
 		Use:   "get [--dir D | --server URL] (INDEX | --nip X --date D | --scheme S --id I --date D) [--out DIR]",
@@ -25,6 +32,10 @@ in --dir (default ./pakta-data) or from --server URL.
   pakta get INDEX                 the bundle of entry INDEX
   pakta get --nip X --date D      every pledge bundle of NIP X dated D
                                   (--scheme S --id I for staff without a NIP)
+  pakta get --witnessed INDEX     wait (up to --wait) until the bundle's
+                                  checkpoint carries the quorum of witness
+                                  cosignatures that --policy (default the
+                                  log's policy.json) asks for
 
 Without --out, a single bundle is printed as it would be saved (a
 .pakta.json file), and a query prints {"bundles": [...]} as the server's
@@ -48,6 +59,12 @@ exist or the log fails, 2 for bad usage.`,
 					return usagef("index %q is not a decimal entry index", args[0])
 				}
 			}
+			if witnessed && query {
+				return usagef("--witnessed takes an INDEX, not a query")
+			}
+			if policy == "" {
+				policy = dataDir(lf.dir).policy()
+			}
 			claim, err := (&cf).claimIf(query)
 			if err != nil {
 				return err
@@ -67,7 +84,11 @@ exist or the log fails, 2 for bad usage.`,
 				bundles, err = b.Pledges(cmd.Context(), claim.Scheme, claim.ID, claim.Date)
 			} else {
 				var one []byte
-				one, err = b.Bundle(cmd.Context(), index)
+				if witnessed {
+					one, err = witnessedBundle(cmd.Context(), b, index, policy, wait)
+				} else {
+					one, err = b.Bundle(cmd.Context(), index)
+				}
 				bundles = [][]byte{one}
 			}
 			if err != nil {
@@ -111,7 +132,49 @@ exist or the log fails, 2 for bad usage.`,
 	lf.register(cmd)
 	cf.register(cmd, false)
 	cmd.Flags().StringVar(&outDir, "out", "", "write each bundle to `directory`/<index>.pakta.json (created if missing)")
+	cmd.Flags().BoolVar(&witnessed, "witnessed", false, "wait for a bundle whose checkpoint a quorum of the policy's witnesses cosigned")
+	cmd.Flags().DurationVar(&wait, "wait", 2*time.Minute, "with --witnessed, how long to wait")
+	cmd.Flags().StringVar(&policy, "policy", "", "with --witnessed, the trust policy `file` naming the witnesses (default DIR/policy.json)")
 	return cmd
+}
+
+// witnessedBundle fetches entry index's bundle until its checkpoint carries
+// a quorum of the policy's witnesses' cosignatures. Appends are answered
+// before witnesses cosign, so a fresh entry's bundle needs a moment.
+func witnessedBundle(ctx context.Context, b backend, index uint64, policyFile string, wait time.Duration) ([]byte, error) {
+	p, err := readPolicy(policyFile)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Witnesses) == 0 {
+		return nil, usagef("the policy %s names no witnesses: nothing to wait for", policyFile)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		one, err := b.Bundle(ctx, index)
+		if err != nil {
+			return nil, err
+		}
+		bu, err := verify.ParseBundle(one)
+		if err != nil {
+			return nil, failure(err)
+		}
+		pr, err := verify.ParseProof([]byte(bu.Proof))
+		if err != nil {
+			return nil, failure(err)
+		}
+		if p.Witnessed(pr.Checkpoint) {
+			return one, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, failf("entry %d: no checkpoint with %d witness cosignatures after %v: are the witnesses up? (see pakta_witness_* in /metrics)", index, p.Quorum(), wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, failure(ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 func newProofCmd() *cobra.Command {

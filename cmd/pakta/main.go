@@ -65,6 +65,7 @@ A log lives in a data directory (default ./pakta-data) made by "pakta init":
 		newVerifyCmd(),
 		newReportCmd(),
 		newRosterCmd(),
+		newWitnessCmd(),
 	)
 	classifyErrors(root)
 	return root

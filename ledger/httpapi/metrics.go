@@ -64,6 +64,10 @@ func newMetrics(l *ledger.Log, lim *limits) *metrics {
 //   - pakta_log_batch_size (histogram of submissions per sequenced batch)
 //   - pakta_log_appended_total, pakta_log_pushback_total,
 //     pakta_log_batch_seconds_total (counters)
+//   - with witnesses in the policy: pakta_log_witnessed_size,
+//     pakta_witness_cosigned_size{witness},
+//     pakta_witness_requests_total{witness,outcome},
+//     pakta_witness_last_cosigned_timestamp_seconds{witness}
 func (h *Handler) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{h.m.requests, h.m.appends, h.m.appendSeconds, h.m.shed, h.m.bodyBytes, h.m.inFlight, h.m.log}
 }
@@ -124,10 +128,23 @@ var (
 		"Bytes the storage engine's compactions must rewrite to catch up.", nil, nil)
 )
 
+// Witnesses: one series per policy witness, named as the policy names it.
+var (
+	descWitnessSize = prometheus.NewDesc("pakta_witness_cosigned_size",
+		"The latest tree size the witness cosigned for this log.", []string{"witness"}, nil)
+	descWitnessRequests = prometheus.NewDesc("pakta_witness_requests_total",
+		"add-checkpoint requests to the witness, by outcome: cosigned, conflict (409: it had another size), refused (403, 404, 422: a 422 is a fork or a bug), failed (no answer: down or timed out).", []string{"witness", "outcome"}, nil)
+	descWitnessLast = prometheus.NewDesc("pakta_witness_last_cosigned_timestamp_seconds",
+		"When the witness's last cosignature arrived (0: none since the log opened).", []string{"witness"}, nil)
+	descWitnessed = prometheus.NewDesc("pakta_log_witnessed_size",
+		"Entries in the newest checkpoint a quorum of witnesses cosigned (0: none yet); bundles carry it.", nil, nil)
+)
+
 func (c *logCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTreeSize, descPending, descBatchSize, descAppended, descPushback, descBatchSeconds,
 		descDiskFree, descDiskReserve, descDiskLow, descDiskRefused,
-		descCacheHits, descCacheMisses, descCacheBytes, descMemTable, descDisk, descL0, descReadAmp, descDebt} {
+		descCacheHits, descCacheMisses, descCacheBytes, descMemTable, descDisk, descL0, descReadAmp, descDebt,
+		descWitnessSize, descWitnessRequests, descWitnessLast, descWitnessed} {
 		ch <- d
 	}
 }
@@ -159,6 +176,24 @@ func (c *logCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstHistogram(descBatchSize, count, float64(s.Submitted), buckets)
 
+	if ws := c.l.WitnessStats(); len(ws) > 0 {
+		_, size := c.l.Witnessed()
+		ch <- prometheus.MustNewConstMetric(descWitnessed, prometheus.GaugeValue, float64(size))
+		for _, w := range ws {
+			ch <- prometheus.MustNewConstMetric(descWitnessSize, prometheus.GaugeValue, float64(w.Size), w.Name)
+			for _, o := range []struct {
+				outcome string
+				n       int64
+			}{{"cosigned", w.Cosigned}, {"conflict", w.Conflicts}, {"refused", w.Refused}, {"failed", w.Failed}} {
+				ch <- prometheus.MustNewConstMetric(descWitnessRequests, prometheus.CounterValue, float64(o.n), w.Name, o.outcome)
+			}
+			last := 0.0
+			if !w.LastCosigned.IsZero() {
+				last = float64(w.LastCosigned.Unix())
+			}
+			ch <- prometheus.MustNewConstMetric(descWitnessLast, prometheus.GaugeValue, last, w.Name)
+		}
+	}
 	st := c.l.StorageStats()
 	for _, m := range []struct {
 		d *prometheus.Desc

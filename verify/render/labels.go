@@ -14,7 +14,8 @@ import (
 var labels = catalog.NewBuilder(catalog.Fallback(language.English))
 
 var indonesian = map[string]string{
-	"Pledge verification report":        "Laporan Verifikasi Pakta Integritas",
+	"Pledge verification report": "Laporan Verifikasi Pakta Integritas",
+	"The log's checkpoint is not cosigned by enough of the independent witnesses the trust policy names, or a cosignature is false. Nothing shows that the log showed this same history to everyone, and every time in the bundle rests on the log operator's clock alone: fetch the bundle again once the witnesses have cosigned.": "Checkpoint log tidak ditandatangani bersama oleh cukup saksi independen yang disebut dalam kebijakan kepercayaan, atau ada tanda tangan bersama yang palsu. Tidak ada yang menunjukkan bahwa log memperlihatkan riwayat yang sama kepada semua orang, dan setiap waktu dalam bundel hanya bertumpu pada jam operator log: ambil bundel ini lagi setelah para saksi menandatanganinya bersama.",
 	"Checks":                            "Pemeriksaan",
 	"What this means for the dispute":   "Artinya bagi sengketa",
 	"Facts the checks established":      "Fakta yang dibuktikan oleh pemeriksaan",

@@ -338,6 +338,8 @@ func (pr *printer) meaning(id string) string {
 		return pr.t("The signed document breaks the rules of a pledge (identifier, date, text or its hash). It cannot be relied on as a pledge, even though it was signed.")
 	case verify.CheckTime:
 		return pr.t("The time the signer wrote on the pledge does not agree with when the log recorded it. The signer's own time cannot be relied on; only the log's time (logged_at) can, and it is not shown here to be consistent.")
+	case verify.CheckWitness:
+		return pr.t("The log's checkpoint is not cosigned by enough of the independent witnesses the trust policy names, or a cosignature is false. Nothing shows that the log showed this same history to everyone, and every time in the bundle rests on the log operator's clock alone: fetch the bundle again once the witnesses have cosigned.")
 	case verify.CheckClaim:
 		return pr.t("The bundle may be genuine, but it does not show what was claimed (the person, the date, the template or the election): it is evidence of another pledge, not of this claim.")
 	}

@@ -223,3 +223,23 @@ func (f *Fixture) Sign(st pledge.Statement, key *pledge.PrivateKey) []byte {
 	f.t.Helper()
 	return Sign(f.t, st, key)
 }
+
+// WithWitnesses is p with witnesses (name, key and url each) and a quorum
+// added, read back as a policy file is.
+func WithWitnesses(t testing.TB, p *verify.Policy, quorum int, ws ...*verify.Witness) *verify.Policy {
+	t.Helper()
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []string
+	for _, w := range ws {
+		list = append(list, fmt.Sprintf(`{"name": %q, "key": %q, "url": %q}`, w.Name, w.Key, w.URL))
+	}
+	add := fmt.Sprintf(`"witnesses": [%s], "witness_quorum": %d, "algorithms"`, strings.Join(list, ", "), quorum)
+	wp, err := verify.ParsePolicy([]byte(strings.Replace(string(b), `"algorithms"`, add, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wp
+}
