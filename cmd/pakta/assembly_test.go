@@ -44,7 +44,7 @@ func TestAssemblyOverHTTP(t *testing.T) {
 	write(t, p("text.txt"), "Saya menjaga netralitas ASN: tidak memihak, bijak bermedia sosial, dan menolak politik uang.\n")
 	mustPakta(t, "sign", "template", "--key", p("log/registrar.jwk"), "--id", "netralitas-2029", "--election", "Pemilu 2029",
 		"--agency", "1810", "--deadline", deadline.Format(time.RFC3339), "--text", p("text.txt"), "--out", p("template.jws"))
-	mustPakta(t, "submit", "--dir", p("log"), p("template.jws"))
+	mustPakta(t, "submit", "--dir", p("log"), "--out", dir, p("template.jws"))
 	tb, err := os.ReadFile(p("template.jws"))
 	if err != nil {
 		t.Fatal(err)
