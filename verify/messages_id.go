@@ -164,6 +164,7 @@ var indonesian = map[string]string{
 	"that no later correction exists: a later pledge by the same signer may supersede this one":                                                                                                      "bahwa tidak ada koreksi sesudahnya: pakta integritas yang lebih baru dari penanda tangan yang sama dapat menggantikan yang ini",
 	"that no later ruling of the supervising authority annulled it: a ruling is a later entry of the log, which a person's history shows":                                                            "bahwa tidak ada putusan pengawas sesudahnya yang membatalkannya: putusan adalah entri log yang lebih baru, yang tampak dalam riwayat orang tersebut",
 	"who physically used the key: the enrollment shows that a registrar vouched the key belongs to the person, and that the person held it":                                                          "siapa yang secara fisik menggunakan kunci: pendaftaran kunci menunjukkan bahwa registrar menjamin kunci itu milik orang tersebut, dan bahwa orang itu memegangnya",
+	"that the signer's own device made the signature: a key kept by the signing page can be used by any script of that page, so the page the log operator served could have signed with it":          "bahwa tanda tangan dibuat oleh perangkat penanda tangan sendiri: kunci yang disimpan oleh halaman penandatanganan dapat dipakai oleh skrip apa pun dari halaman itu, sehingga halaman yang disajikan operator log dapat saja menandatangani dengan kunci itu",
 }
 
 func init() {

@@ -252,6 +252,7 @@ var notProven = []string{
 	"that no later correction exists: a later pledge by the same signer may supersede this one",
 	"that no later ruling of the supervising authority annulled it: a ruling is a later entry of the log, which a person's history shows",
 	"who physically used the key: the enrollment shows that a registrar vouched the key belongs to the person, and that the person held it",
+	"that the signer's own device made the signature: a key kept by the signing page can be used by any script of that page, so the page the log operator served could have signed with it",
 }
 
 // witnessesNotProven replaces the first two of notProven once a quorum of

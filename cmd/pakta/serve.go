@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/ledger/httpapi"
+	"github.com/pakta-id/pakta/ledger/httpapi/web"
 )
 
 func newServeCmd() *cobra.Command {
@@ -29,6 +31,8 @@ func newServeCmd() *cobra.Command {
 		bodyBudgetMiB                               int64
 		maxConns                                    int
 		diskReserveMiB                              int64
+		agencyFlags                                 []string
+		publicURL                                   string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--dir D] [--listen ADDR]",
@@ -37,9 +41,19 @@ func newServeCmd() *cobra.Command {
 on --listen (default 127.0.0.1:8080). With no log there yet, it first runs
 "pakta init" with a default origin and says so.
 
+The signing page is at / (see "The signing page" in the README): employees
+enroll a key made on their own phone, sign and keep their receipt. Name the
+agencies it offers with --agency CODE=NAME; templates name codes only.
+
+With D/` + rosterFile + ` (see "pakta roster import"), an enrollment request must name
+someone on the roster, in the roster's form: another form of the same name
+(case, spacing, titles) is answered 409 with the roster's form, which the
+page signs again; anyone else 403. The roster is read once, at start.
+
 Endpoints: GET /checkpoint, GET /tile/... (C2SP tlog-tiles), POST /v1/entries,
 GET /v1/entries/{index}, GET /v1/pledges, GET /v1/proof/consistency,
-POST /v1/verify, GET /healthz, GET /metrics (Prometheus), and enrollment
+POST /v1/verify, GET /healthz, GET /metrics (Prometheus), GET /v1/templates,
+and enrollment
 requests: POST /v1/enrollment-requests, GET /v1/enrollment-requests/{code}
 (the status, public), GET /v1/enrollment-requests[/{code}?full=1] (a
 registrar's read, signed: see "pakta enroll pending" and "approve").
@@ -98,9 +112,18 @@ stderr (--log-format text or json).`,
 			// beside it, so that an open that does not return (a stalled
 			// disk, a long WAL replay) cannot keep a signal from ending the
 			// process: a stop is a crash to the log, which recovers.
+			d := dataDir(dir)
+			people, err := loadServeRoster(d, &cfg)
+			if err != nil {
+				return err
+			}
+			agencies, err := parseAgencies(agencyFlags)
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			l, err := untilDone(ctx, func() (*ledger.Log, error) {
-				return openForServe(ctx, dataDir(dir), cfg, logger)
+				return openForServe(ctx, d, cfg, logger)
 			})
 			if err != nil {
 				return err
@@ -109,8 +132,15 @@ stderr (--log-format text or json).`,
 			if d := l.Disk(); d.Err != nil {
 				logger.Warn("cannot measure free disk space: appends are never refused for it", "err", d.Err)
 			}
+			if people > 0 {
+				logger.Info("enrollment requests must name someone on the roster, in its form", "roster", d.roster(), "people", people)
+			}
 			apiOpts.Logger, apiOpts.BodyBudget = logger, bodyBudgetMiB<<20
 			h := httpapi.New(l, apiOpts)
+			page, err := web.New(h, web.Options{Agencies: agencies, BaseURL: publicURL})
+			if err != nil {
+				return err
+			}
 			srv := httpapi.NewServer(listen, nil, logger)
 			if pprofAddr != "" {
 				// Profiles on their own listener, never on the public one.
@@ -130,11 +160,12 @@ stderr (--log-format text or json).`,
 			reg.MustRegister(h.Collectors()...)
 			reg.MustRegister(ln.Collectors()...)
 			mux := http.NewServeMux()
-			mux.Handle("/", h)
+			mux.Handle("/", page)
 			mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 			srv.Handler, srv.Addr = mux, ln.Addr().String()
 			_, size := l.Checkpoint()
 			logger.Info("serving", "addr", "http://"+ln.Addr().String(), "origin", l.Origin(), "size", size, "dir", dir, "malloc_tuned", mallocTuned())
+			logger.Info("the signing page", "url", "http://"+ln.Addr().String()+"/")
 			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if err := httpapi.Serve(sctx, srv, ln, 0); err != nil {
@@ -163,6 +194,8 @@ stderr (--log-format text or json).`,
 	f.IntVar(&apiOpts.MaxInFlight, "max-in-flight", 0, "most submissions and verifications served at once; over it 503 (default 1024)")
 	f.DurationVar(&apiOpts.BodyTimeout, "body-timeout", 0, "longest time to read one request body; slower clients get 408 (default 20s)")
 	f.Int64Var(&diskReserveMiB, "disk-reserve", 0, "MiB of free disk space below which appends get 507 (reads go on); -1 turns the check off (default 256)")
+	f.StringArrayVar(&agencyFlags, "agency", nil, "name an agency for the signing page, `CODE=NAME` (\"7601=Pemerintah Kabupaten Mamuju\"); repeatable")
+	f.StringVar(&publicURL, "public-url", "", "the server's public `URL`, for the receipt's QR code (default: the address each request came to)")
 	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060")
 	return cmd
 }
@@ -204,4 +237,36 @@ func untilDone[T any](ctx context.Context, f func() (T, error)) (T, error) {
 		var zero T
 		return zero, failf("stopped by a signal while opening the log, before serving: %w", context.Cause(ctx))
 	}
+}
+
+// loadServeRoster reads D/roster.csv, when there is one, into cfg's
+// enrollment check, and returns how many people it lists (0: no roster,
+// every subject a registrar acts for may ask).
+func loadServeRoster(d dataDir, cfg *ledger.Config) (int, error) {
+	if !exists(d.roster()) {
+		return 0, nil
+	}
+	r, err := readRoster(d.roster())
+	if err != nil {
+		return 0, err
+	}
+	cfg.Requests.CheckSubject = ledger.CheckRoster(r)
+	return r.Len(), nil
+}
+
+// parseAgencies reads --agency CODE=NAME flags.
+func parseAgencies(flags []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, f := range flags {
+		code, name, ok := strings.Cut(f, "=")
+		code, name = strings.TrimSpace(code), strings.Join(strings.Fields(name), " ")
+		if !ok || code == "" || name == "" {
+			return nil, usagef("--agency %q: give CODE=NAME, such as 7601=Pemerintah Kabupaten Mamuju", f)
+		}
+		if prev, dup := out[code]; dup && prev != name {
+			return nil, usagef("--agency %s is given twice, as %q and %q", code, prev, name)
+		}
+		out[code] = name
+	}
+	return out, nil
 }

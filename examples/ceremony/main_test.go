@@ -16,7 +16,7 @@ func TestCeremony(t *testing.T) {
 	if err := run(context.Background(), &out, n); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "verified offline: pass") {
+	if !strings.Contains(out.String(), "verified offline: pass") || !strings.Contains(out.String(), "late") || !strings.Contains(out.String(), "not signed") {
 		t.Fatal(out.String())
 	}
 	t.Log(out.String())

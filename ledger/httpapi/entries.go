@@ -188,15 +188,8 @@ func (h *Handler) getPledges(w http.ResponseWriter, r *http.Request) error {
 // pageQuery reads limit= and cursor= (DESIGN.md, "Private reads": limit 1
 // to 1,000, default 100, anything else 400).
 func pageQuery(q map[string]string) (limit int, from uint64, err error) {
-	limit = ledger.DefaultPageLimit
-	if s, ok := q["limit"]; ok {
-		n, ok := parseDecimal(s)
-		if !ok || n < 1 || n > ledger.MaxPageLimit {
-			return 0, 0, &httpError{status: http.StatusBadRequest,
-				msg:    fmt.Sprintf("limit %.20q is not a whole number from 1 to %d", s, ledger.MaxPageLimit),
-				detail: map[string]any{"max_limit": ledger.MaxPageLimit}}
-		}
-		limit = int(n)
+	if limit, err = pageLimit(q); err != nil {
+		return 0, 0, err
 	}
 	if s, ok := q["cursor"]; ok {
 		if from, ok = parseCursor(s); !ok {
@@ -204,6 +197,21 @@ func pageQuery(q map[string]string) (limit int, from uint64, err error) {
 		}
 	}
 	return limit, from, nil
+}
+
+// pageLimit reads limit=: 1 to 1,000, ledger.DefaultPageLimit when absent.
+func pageLimit(q map[string]string) (int, error) {
+	s, ok := q["limit"]
+	if !ok {
+		return ledger.DefaultPageLimit, nil
+	}
+	n, ok := parseDecimal(s)
+	if !ok || n < 1 || n > ledger.MaxPageLimit {
+		return 0, &httpError{status: http.StatusBadRequest,
+			msg:    fmt.Sprintf("limit %.20q is not a whole number from 1 to %d", s, ledger.MaxPageLimit),
+			detail: map[string]any{"max_limit": ledger.MaxPageLimit}}
+	}
+	return int(n), nil
 }
 
 // A cursor is opaque to clients; today it is the index to resume from,

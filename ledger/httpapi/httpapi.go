@@ -15,6 +15,7 @@
 //	GET  /healthz                      {"status": "ok"|"degraded", "size": N, "appends": …}, or 503
 //	POST /v1/enrollment-requests       a request signed by the enrolled key → {"code","kid","expires"}
 //	GET  /v1/enrollment-requests[/{code}]  status (public), list and content (registrar reads)
+//	GET  /v1/templates[?agency=]       {"templates": [...], "next_cursor": …}, public
 //
 // A submission's body is the JWS with Content-Type application/jose
 // (compact) or application/jose+json (JSON serialization). Trailing
@@ -152,6 +153,7 @@ func New(l *ledger.Log, opts Options) *Handler {
 	h.route("GET", "/v1/proof/consistency", ResourceConsistency, h.getConsistency)
 	h.route("POST", "/v1/verify", ResourceVerify, h.postVerify)
 	h.route("GET", "/healthz", ResourceHealth, h.getHealth)
+	h.route("GET", "/v1/templates", ResourceTemplates, h.getTemplates)
 	h.routeRequests()
 	h.mux.Handle("/", h.handle(resourceUnknownRoute, func(w http.ResponseWriter, r *http.Request) error {
 		return &httpError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path}

@@ -51,7 +51,11 @@ func (h *Handler) routeRequests() {
 // requestError maps the errors of enrollment requests that the shared
 // classification does not know.
 func requestError(w http.ResponseWriter, err error) error {
+	var form *ledger.SubjectFormError
 	switch {
+	case errors.As(err, &form):
+		// The device signs again in the roster's form (DESIGN.md).
+		return &httpError{status: http.StatusConflict, msg: err.Error(), err: err, detail: map[string]any{"subject": form.Subject}}
 	case errors.Is(err, ledger.ErrRequestConflict):
 		return &httpError{status: http.StatusConflict, msg: err.Error(), err: err}
 	case errors.Is(err, ledger.ErrTooManyRequests):
