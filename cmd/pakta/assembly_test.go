@@ -237,7 +237,9 @@ func postJOSE(url string, jws []byte) (int, []byte, error) {
 	return resp.StatusCode, b, err
 }
 
-func postEntry(base string, jws []byte) (int, []byte, error) { return postJOSE(base+"/v1/entries", jws) }
+func postEntry(base string, jws []byte) (int, []byte, error) {
+	return postJOSE(base+"/v1/entries", jws)
+}
 
 func getURL(url string) (int, []byte, error) {
 	resp, err := http.Get(url)

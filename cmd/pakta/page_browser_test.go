@@ -423,5 +423,3 @@ func TestSigningPageBrowser(t *testing.T) {
 	}
 	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
 }
-
-
