@@ -102,7 +102,9 @@ func (l *Log) PeopleOf(ctx context.Context, index uint64) ([]pledge.Person, erro
 	}
 	var out []pledge.Person
 	add := func(p pledge.Person) {
-		if !slices.ContainsFunc(out, func(q pledge.Person) bool { return q.Scheme == p.Scheme && q.ID == p.ID && q.Agency.Code == p.Agency.Code }) {
+		if !slices.ContainsFunc(out, func(q pledge.Person) bool {
+			return q.Scheme == p.Scheme && q.ID == p.ID && q.Agency.Code == p.Agency.Code
+		}) {
 			out = append(out, p)
 		}
 	}
