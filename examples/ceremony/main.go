@@ -8,10 +8,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,7 +18,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"sort"
 	"sync"
@@ -29,6 +26,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pakta-id/pakta/ledger"
+	"github.com/pakta-id/pakta/ledger/client"
 	"github.com/pakta-id/pakta/ledger/httpapi"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
@@ -74,7 +72,13 @@ func run(ctx context.Context, out io.Writer, employees int) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
-	client := &http.Client{Timeout: 30 * time.Second}
+	// Submissions need no credentials (their signatures authorize them);
+	// HR's reads of people's pledges are signed with its registrar key,
+	// and the server records each one.
+	api, err := client.New(base, client.Config{HTTP: &http.Client{Timeout: 30 * time.Second}, Key: registrar, Origin: origin})
+	if err != nil {
+		return err
+	}
 
 	// The roster, as HR keeps it.
 	type employee struct {
@@ -102,7 +106,7 @@ func run(ctx context.Context, out io.Writer, employees int) error {
 	if err != nil {
 		return err
 	}
-	if _, err := submit(ctx, client, base, published); err != nil {
+	if _, _, err := api.Submit(ctx, published); err != nil {
 		return fmt.Errorf("publishing the template: %w", err)
 	}
 	absent := map[int]bool{7: true, 42: true, 99: true} // three did not come
@@ -122,7 +126,7 @@ func run(ctx context.Context, out io.Writer, employees int) error {
 			enr, err := pledge.Enroll(&pledge.Enrollment{Type: pledge.TypeEnrollment, Subject: e.person, JWK: e.key.Public(),
 				ValidFrom: now.Add(-time.Hour).Format(time.RFC3339)}, registrar, e.key)
 			if err == nil {
-				_, err = submit(ctx, client, base, enr)
+				_, _, err = api.Submit(ctx, enr)
 			}
 			if err != nil {
 				errs <- fmt.Errorf("enrolling %s: %w", e.person.ID, err)
@@ -134,7 +138,7 @@ func run(ctx context.Context, out io.Writer, employees int) error {
 				jws, err = pledge.Sign(p, e.key)
 			}
 			if err == nil {
-				_, err = submit(ctx, client, base, jws)
+				_, _, err = api.Submit(ctx, jws)
 			}
 			if err != nil {
 				errs <- fmt.Errorf("pledge of %s: %w", e.person.ID, err)
@@ -158,7 +162,7 @@ func run(ctx context.Context, out io.Writer, employees int) error {
 	pick, _ := rand.Int(rand.Reader, big.NewInt(int64(employees)))
 	for i, e := range staff {
 		total[e.person.Unit]++
-		bundles, err := pledgesOf(ctx, client, base, e.person, date)
+		bundles, err := api.Pledges(ctx, e.person.Scheme, e.person.ID, date)
 		if err != nil {
 			return err
 		}
@@ -195,44 +199,4 @@ func run(ctx context.Context, out io.Writer, employees int) error {
 		return errors.New("the ceremony did not add up")
 	}
 	return nil
-}
-
-func submit(ctx context.Context, c *http.Client, base string, jws []byte) ([]byte, error) {
-	ct := "application/jose"
-	if jws[0] == '{' {
-		ct = "application/jose+json"
-	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/entries", bytes.NewReader(jws))
-	req.Header.Set("Content-Type", ct)
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
-	}
-	return b, err
-}
-
-func pledgesOf(ctx context.Context, c *http.Client, base string, p pledge.Person, date string) ([][]byte, error) {
-	q := url.Values{"scheme": {p.Scheme}, "id": {p.ID}, "date": {date}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/pledges?"+q.Encode(), nil)
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Bundles []json.RawMessage `json:"bundles"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, err
-	}
-	bs := make([][]byte, len(out.Bundles))
-	for i, b := range out.Bundles {
-		bs[i] = b
-	}
-	return bs, nil
 }
