@@ -13,6 +13,7 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 
+	"github.com/pakta-id/pakta/ledger/client"
 	"github.com/pakta-id/pakta/ledger/internal/store"
 	"github.com/pakta-id/pakta/ledger/internal/store/pebblestore"
 	"github.com/pakta-id/pakta/pledge"
@@ -276,14 +277,14 @@ func (a *auditor) entries(ctx context.Context, start uint64, n int) ([][]byte, e
 	out := make([][]byte, 0, n)
 	for len(b) > 0 {
 		if len(b) < 2 || len(b) < 2+int(binary.BigEndian.Uint16(b)) {
-			return nil, fmt.Errorf("entry bundle %s is truncated", TilePathIndex(start/tileWidth))
+			return nil, fmt.Errorf("entry bundle %s is truncated", client.TileIndexPath(start/tileWidth))
 		}
 		l := int(binary.BigEndian.Uint16(b))
 		out = append(out, b[2:2+l])
 		b = b[2+l:]
 	}
 	if len(out) != n {
-		return nil, fmt.Errorf("entry bundle %s holds %d entries, want %d", TilePathIndex(start/tileWidth), len(out), n)
+		return nil, fmt.Errorf("entry bundle %s holds %d entries, want %d", client.TileIndexPath(start/tileWidth), len(out), n)
 	}
 	return out, nil
 }
@@ -348,22 +349,7 @@ func tilePath(level uint8, index uint64, width int) string {
 	if level%tileHeight != 0 {
 		return fmt.Sprintf("internal hash row at tree level %d, index %d (width %d)", level, index, width)
 	}
-	p := fmt.Sprintf("tile/%d/%s", level/tileHeight, TilePathIndex(index))
-	if width < tileWidth {
-		p += fmt.Sprintf(".p/%d", width)
-	}
-	return p
-}
-
-// TilePathIndex encodes a tile index as C2SP tlog-tiles does: groups of
-// three digits, each but the last prefixed with "x".
-func TilePathIndex(n uint64) string {
-	s := fmt.Sprintf("%03d", n%1000)
-	for n >= 1000 {
-		n /= 1000
-		s = fmt.Sprintf("x%03d/%s", n%1000, s)
-	}
-	return s
+	return client.Tile{Level: level / tileHeight, Index: index, Width: width}.Path()
 }
 
 func (a *auditor) compareRow(ctx context.Context, level uint8, index uint64, want []byte) error {

@@ -221,14 +221,6 @@ func TestAuditFindsTampering(t *testing.T) {
 	}
 }
 
-func TestTilePathIndex(t *testing.T) {
-	for n, want := range map[uint64]string{0: "000", 1: "001", 999: "999", 1000: "x001/000", 1234067: "x001/x234/067"} {
-		if got := TilePathIndex(n); got != want {
-			t.Errorf("TilePathIndex(%d) = %s, want %s", n, got, want)
-		}
-	}
-}
-
 // TestAuditTiles audits a log through its tiles, as a mirror does, and
 // catches a checkpoint from a forked history.
 func TestAuditTiles(t *testing.T) {

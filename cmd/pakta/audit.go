@@ -12,17 +12,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pakta-id/pakta/ledger"
+	"github.com/pakta-id/pakta/pledge"
 )
 
 func newAuditCmd() *cobra.Command {
 	var (
 		dir, server, policyPath string
+		keyFile                 string
 		earlier                 []string
 		save                    string
 		quiet, asJSON           bool
 	)
 	cmd := &cobra.Command{
-		Use:   "audit (--dir D | --server URL) [--policy P] [--earlier CHECKPOINT]… [--save CHECKPOINT]",
+		Use:   "audit (--dir D | --server URL [--key K]) [--policy P] [--earlier CHECKPOINT]… [--save CHECKPOINT]",
 		Short: "Recompute a whole log and compare it with everything it has published",
 		Long: `Audit recomputes everything in a log from its entries alone: every entry's
 form and signatures, every acceptance rule in log order, logged_at never
@@ -33,7 +35,13 @@ decreasing, every hash tile, and every checkpoint.
                  a running server holds is refused: audit it with --server
   --server URL   a served log, through its C2SP checkpoint and tiles, as a
                  mirror does; --policy (default ./pakta-data/policy.json)
-                 says which log key to trust
+                 says which log key to trust. Without --key, with public
+                 reads only: the checkpoint, every hash tile (each checked
+                 against the signed root) and --earlier, which proves the
+                 log never rewrote its history but checks no entry (entry
+                 tiles name people: they are restricted reads). With --key
+                 (a policy reader's private JWK: auditor or supervisor),
+                 every entry as well, as a local audit does.
 
 --earlier FILE (repeatable) gives checkpoints you saved before: each must be
 a prefix of today's tree, which proves the log did not rewrite its history.
@@ -70,11 +78,22 @@ usage.`,
 				if perr != nil {
 					return perr
 				}
-				c, cerr := newClient(server)
+				var key *pledge.PrivateKey
+				if keyFile != "" {
+					if key, err = pledge.ReadPrivateKeyFile(keyFile); err != nil {
+						return usageError(err)
+					}
+				}
+				c, cerr := newClient(server, key, policy.Origin)
 				if cerr != nil {
 					return cerr
 				}
-				sum, err = ledger.AuditTiles(ctx, tileClient{c}, policy, prev, opts)
+				if key == nil {
+					progress.unit = "hash tiles"
+					sum, err = ledger.AuditHashTiles(ctx, tileClient{c}, policy, prev, opts)
+				} else {
+					sum, err = ledger.AuditTiles(ctx, tileClient{c}, policy, prev, opts)
+				}
 			} else {
 				if dir == "" {
 					dir = defaultDir
@@ -89,6 +108,9 @@ usage.`,
 				}
 				if len(prev) > 0 {
 					return usagef("--earlier is for --server audits: a local audit checks every checkpoint the log stored")
+				}
+				if keyFile != "" {
+					return usagef("--key signs the reads of a --server audit; a local audit (--dir) reads without one")
 				}
 				sum, err = ledger.Audit(ctx, d.db(), policy, opts)
 			}
@@ -109,6 +131,13 @@ usage.`,
 				}
 			}
 			out := cmd.OutOrStdout()
+			if sum.Types == nil {
+				if asJSON {
+					return printJSON(out, map[string]any{"ok": true, "size": sum.Size, "root": b64(sum.Root), "checkpoints": sum.Checkpoints, "entries_checked": false})
+				}
+				fmt.Fprintf(out, "audit passed (public reads): %d entries, root %s, every hash tile agrees, %d checkpoint(s) consistent; entries not checked (give --key, a policy reader's, to check them)\n", sum.Size, b64(sum.Root), sum.Checkpoints)
+				return nil
+			}
 			if asJSON {
 				return printJSON(out, map[string]any{"ok": true, "size": sum.Size, "root": b64(sum.Root), "checkpoints": sum.Checkpoints, "entries": sum.Types})
 			}
@@ -120,6 +149,7 @@ usage.`,
 	cmd.Flags().StringVar(&server, "server", "", "URL of a pakta server to audit through its tiles")
 	cmd.Flags().StringVar(&policyPath, "policy", "", "trust policy (default: the data directory's, or ./pakta-data/policy.json)")
 	cmd.Flags().StringArrayVar(&earlier, "earlier", nil, "a checkpoint saved by an earlier audit (repeatable)")
+	cmd.Flags().StringVar(&keyFile, "key", "", "a policy reader's private JWK `file` (auditor, supervisor): also check every entry of a --server")
 	cmd.Flags().StringVar(&save, "save", "", "write today's verified checkpoint to this file")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress on stderr")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
@@ -143,23 +173,18 @@ func typeCounts(m map[string]int) string {
 type tileClient struct{ c *client }
 
 func (t tileClient) Checkpoint(ctx context.Context) ([]byte, error) {
-	return t.c.get(ctx, "/checkpoint", nil)
+	b, err := t.c.c.Checkpoint(ctx)
+	return b, wrap(err)
 }
 
 func (t tileClient) HashTile(ctx context.Context, level uint8, index uint64, width int) ([]byte, error) {
-	return t.c.get(ctx, tilePath(fmt.Sprintf("/tile/%d/", level), index, width), nil)
+	b, err := t.c.c.HashTile(ctx, level, index, width)
+	return b, wrap(err)
 }
 
 func (t tileClient) EntryBundle(ctx context.Context, index uint64, width int) ([]byte, error) {
-	return t.c.get(ctx, tilePath("/tile/entries/", index, width), nil)
-}
-
-func tilePath(prefix string, index uint64, width int) string {
-	p := prefix + ledger.TilePathIndex(index)
-	if width < 256 {
-		p += fmt.Sprintf(".p/%d", width)
-	}
-	return p
+	b, err := t.c.c.EntryBundle(ctx, index, width)
+	return b, wrap(err)
 }
 
 // progress shows an audit's progress on stderr: one line rewritten in
@@ -172,6 +197,7 @@ type progress struct {
 	last     time.Time
 	lastDone uint64
 	total    uint64
+	unit     string // what is counted: "entries" unless set
 }
 
 func newProgress(w io.Writer, quiet bool) *progress {
@@ -213,7 +239,11 @@ func (p *progress) print() {
 	}
 	const width = 30
 	bar := strings.Repeat("#", int(pct/100*width)) + strings.Repeat(".", width-int(pct/100*width))
-	line := fmt.Sprintf("audit [%s] %5.1f%% %d/%d entries, %.0f/s", bar, pct, p.lastDone, p.total, rate)
+	unit := p.unit
+	if unit == "" {
+		unit = "entries"
+	}
+	line := fmt.Sprintf("audit [%s] %5.1f%% %d/%d %s, %.0f/s", bar, pct, p.lastDone, p.total, unit, rate)
 	if p.tty {
 		fmt.Fprintf(p.w, "\r%s", line)
 	} else {

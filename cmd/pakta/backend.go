@@ -27,9 +27,45 @@ type backend interface {
 	Close() error
 }
 
-// logFlags selects the log a command talks to: --dir or --server.
+// logFlags selects the log a command talks to: --dir or --server, and
+// for the commands that read people's records, --key to sign the server
+// reads with.
 type logFlags struct {
 	dir, server string
+	key         string
+	// origin is the log's origin, when the command knows it from a trust
+	// policy: the aud of read tokens, rather than what the server says.
+	origin string
+}
+
+// registerKey adds --key, for commands whose --server reads are
+// restricted (DESIGN.md, "Private reads").
+func (f *logFlags) registerKey(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.key, "key", "", "private JWK `file` that signs the --server reads: a registrar's, a policy reader's, or your own enrolled key")
+}
+
+// readKey is the --key file's key, or nil without --key.
+func (f *logFlags) readKey() (*pledge.PrivateKey, error) {
+	if f.key == "" {
+		return nil, nil
+	}
+	if f.server == "" {
+		return nil, usagef("--key signs the reads of a --server; a local log (--dir) is read without one")
+	}
+	k, err := pledge.ReadPrivateKeyFile(f.key)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	return k, nil
+}
+
+// client is the --server's client, signing with --key.
+func (f *logFlags) client() (*client, error) {
+	key, err := f.readKey()
+	if err != nil {
+		return nil, err
+	}
+	return newClient(f.server, key, f.origin)
 }
 
 func (f *logFlags) register(cmd *cobra.Command) {
@@ -40,7 +76,10 @@ func (f *logFlags) register(cmd *cobra.Command) {
 
 func (f *logFlags) open(ctx context.Context) (backend, error) {
 	if f.server != "" {
-		return newClient(f.server)
+		return f.client()
+	}
+	if _, err := f.readKey(); err != nil {
+		return nil, err
 	}
 	l, err := dataDir(f.dir).openLog(ctx)
 	if err != nil {

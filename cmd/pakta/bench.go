@@ -79,10 +79,14 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 					return usageError(err)
 				}
 				cfg.Registrar = k
-				if _, err := newClient(server); err != nil {
+				if _, err := newClient(server, nil, ""); err != nil {
 					return err
 				}
-				target = loadgen.NewHTTP(server, max(cfg.Clients, 32))
+				// The registrar's key signs the reads too: bundles and
+				// pledges are restricted reads.
+				if target, err = loadgen.NewHTTP(server, max(cfg.Clients, 32), k, ""); err != nil {
+					return usageError(err)
+				}
 				cfg.Kind = loadgen.HTTPKind
 			default:
 				d := dataDir(dir)
@@ -219,5 +223,11 @@ func runNoopBaseline(ctx context.Context, cfg loadgen.Config) (*loadgen.Result, 
 	cfg.Progress = nil
 	cfg.LogReads = 0 // it has no log
 	cfg.Kind = loadgen.HTTPKind
-	return loadgen.Run(ctx, loadgen.NewHTTP("http://"+ln.Addr().String(), cfg.Clients), cfg)
+	// Reads are signed as they are for a real server, so that the ratio
+	// counts the client's signing too.
+	target, err := loadgen.NewHTTP("http://"+ln.Addr().String(), cfg.Clients, cfg.Registrar, "noop.invalid/pakta")
+	if err != nil {
+		return nil, err
+	}
+	return loadgen.Run(ctx, target, cfg)
 }

@@ -1,122 +1,92 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	paktaclient "github.com/pakta-id/pakta/ledger/client"
+	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
 
-// maxResponseSize bounds what the client reads from a server: a list of
-// bundles for one person on one day stays far below it.
-const maxResponseSize = 64 << 20
-
-// client is a backend over a pakta server's HTTP API.
+// client is a backend over a pakta server's HTTP API: package client, with
+// its errors worded for the command line.
 type client struct {
-	base *url.URL
-	http *http.Client
+	c              *paktaclient.Client
+	server, origin string
 }
 
-func newClient(server string) (*client, error) {
-	u, err := url.Parse(server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+// pledgesPageLimit is the page size the client asks for (0: the most a
+// server gives); tests lower it to check that pages are followed.
+var pledgesPageLimit = 0
+
+// newClient returns a client of server that signs its reads with key (nil:
+// public reads only) for the log origin (""; the server's checkpoint says).
+func newClient(server string, key *pledge.PrivateKey, origin string) (*client, error) {
+	c, err := paktaclient.New(server, paktaclient.Config{HTTP: &http.Client{Timeout: 2 * time.Minute}, Key: key, Origin: origin, PageLimit: pledgesPageLimit})
+	if err != nil {
 		return nil, usagef("--server %q is not an http:// or https:// URL", server)
 	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	return &client{base: u, http: &http.Client{Timeout: 2 * time.Minute}}, nil
+	return &client{c: c, server: server, origin: origin}, nil
 }
 
-func (c *client) url(path string, q url.Values) string {
-	u := *c.base
-	u.Path += path
-	u.RawQuery = q.Encode()
-	return u.String()
+// withKey is the client signing its reads with key.
+func (c *client) withKey(key *pledge.PrivateKey) *client {
+	k, err := newClient(c.server, key, c.origin)
+	if err != nil {
+		panic(err) // c's server was accepted already
+	}
+	return k
 }
 
-// do sends a request and returns the status and body of a 2xx answer; any
-// other answer is an error naming the server's reason.
-func (c *client) do(req *http.Request) (int, []byte, error) {
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, nil, failure(err)
+// wrap words a client error: a server's refusal names its status and
+// reason (exit 1), a restricted read without a key says to give one.
+func wrap(err error) error {
+	if err == nil {
+		return nil
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseSize))
-	if err != nil {
-		return 0, nil, failf("%s %s: reading the answer: %w", req.Method, req.URL, err)
-	}
-	if resp.StatusCode/100 == 2 {
-		return resp.StatusCode, body, nil
-	}
-	var e struct {
-		Error  string `json:"error"`
-		Detail any    `json:"detail"`
-	}
-	msg := strings.TrimSpace(string(body))
-	if json.Unmarshal(body, &e) == nil && e.Error != "" {
-		msg = e.Error
-		if e.Detail != nil {
-			if d, err := json.Marshal(e.Detail); err == nil {
-				msg += " " + string(d)
-			}
-		}
-	}
-	if len(msg) > 1000 {
-		msg = msg[:1000] + "…"
+	var se *paktaclient.StatusError
+	if !errors.As(err, &se) {
+		return failure(err)
 	}
 	what := "server answered"
-	switch resp.StatusCode {
+	switch se.Status {
 	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusTooManyRequests:
 		what = "refused"
-	case http.StatusServiceUnavailable:
-		if ra := resp.Header.Get("Retry-After"); ra != "" {
-			msg += " (retry after " + ra + "s)"
-		}
 	}
-	return resp.StatusCode, nil, failf("%s: %s %s: %s", what, resp.Status, req.URL.Path, msg)
+	msg := fmt.Sprintf("%s: %d %s %s: %s", what, se.Status, http.StatusText(se.Status), se.Path, strings.TrimPrefix(se.Error(), fmt.Sprintf("%d %s: %s %s: ", se.Status, http.StatusText(se.Status), se.Method, se.Path)))
+	if se.Status == http.StatusUnauthorized && strings.Contains(se.Message, "sign the request") {
+		msg += " (a restricted read: give --key, a registrar's, a policy reader's or your own enrolled key)"
+	}
+	return failf("%s", msg)
 }
 
 func (c *client) get(ctx context.Context, path string, q url.Values) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(path, q), nil)
-	if err != nil {
-		return nil, err
-	}
-	_, body, err := c.do(req)
-	return body, err
+	b, err := c.c.Get(ctx, path, q)
+	return b, wrap(err)
 }
 
 func (c *client) Submit(ctx context.Context, jws []byte) (uint64, bool, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("/v1/entries", nil), bytes.NewReader(jws))
+	body, dup, err := c.c.Submit(ctx, jws)
 	if err != nil {
-		return 0, false, nil, err
-	}
-	req.Header.Set("Content-Type", "application/jose")
-	if bytes.HasPrefix(jws, []byte("{")) {
-		req.Header.Set("Content-Type", "application/jose+json")
-	}
-	status, body, err := c.do(req)
-	if err != nil {
-		return 0, false, nil, err
+		return 0, false, nil, wrap(err)
 	}
 	index, err := bundleIndex(body)
 	if err != nil {
 		return 0, false, nil, failf("the server's bundle does not parse: %w", err)
 	}
-	return index, status == http.StatusOK, body, nil
+	return index, dup, body, nil
 }
 
 func (c *client) Bundle(ctx context.Context, index uint64) ([]byte, error) {
-	body, err := c.get(ctx, "/v1/entries/"+strconv.FormatUint(index, 10), nil)
+	body, err := c.c.Bundle(ctx, index)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err)
 	}
 	if _, err := verify.ParseBundle(body); err != nil {
 		return nil, failf("the server's bundle does not parse: %w", err)
@@ -124,87 +94,37 @@ func (c *client) Bundle(ctx context.Context, index uint64) ([]byte, error) {
 	return body, nil
 }
 
-// pledgesPageLimit is the page size the client asks for: the most a server
-// gives (DESIGN.md), so that a person with many pledges costs few requests.
-var pledgesPageLimit = 1000
-
 // Pledges follows /v1/pledges' cursors to the last page.
 func (c *client) Pledges(ctx context.Context, scheme, id, date string) ([][]byte, error) {
-	q := url.Values{"date": {date}, "limit": {strconv.Itoa(pledgesPageLimit)}}
-	if scheme == "nip" {
-		q.Set("nip", id)
-	} else {
-		q.Set("scheme", scheme)
-		q.Set("id", id)
+	raws, err := c.c.Pledges(ctx, scheme, id, date)
+	if err != nil {
+		return nil, wrap(err)
 	}
-	var out [][]byte
-	seen := map[string]bool{}
-	for {
-		body, err := c.get(ctx, "/v1/pledges", q)
+	out := make([][]byte, 0, len(raws))
+	for _, raw := range raws {
+		bu, err := verify.ParseBundle(raw)
+		if err != nil {
+			return nil, failf("the server's bundle %d does not parse: %w", len(out), err)
+		}
+		b, err := bu.Marshal()
 		if err != nil {
 			return nil, err
 		}
-		var resp struct {
-			Bundles    []json.RawMessage `json:"bundles"`
-			NextCursor string            `json:"next_cursor"`
-		}
-		if err := json.Unmarshal(body, &resp); err != nil {
-			return nil, failf("the server's answer to /v1/pledges does not parse: %w", err)
-		}
-		for _, raw := range resp.Bundles {
-			bu, err := verify.ParseBundle(raw)
-			if err != nil {
-				return nil, failf("the server's bundle %d does not parse: %w", len(out), err)
-			}
-			b, err := bu.Marshal()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, b)
-		}
-		if resp.NextCursor == "" {
-			return out, nil
-		}
-		// A server that hands back a cursor twice would keep the client
-		// paging forever.
-		if seen[resp.NextCursor] || len(resp.Bundles) == 0 {
-			return nil, failf("the server's /v1/pledges pages do not advance (cursor %q)", resp.NextCursor)
-		}
-		seen[resp.NextCursor] = true
-		q.Set("cursor", resp.NextCursor)
+		out = append(out, b)
 	}
+	return out, nil
 }
 
 func (c *client) Consistency(ctx context.Context, from, to uint64) (uint64, [][]byte, error) {
 	if to == 0 {
-		body, err := c.get(ctx, "/checkpoint", nil)
+		size, err := c.c.Size(ctx)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, wrap(err)
 		}
-		text, _, _ := bytes.Cut(body, []byte("\n\n"))
-		cp, err := verify.ParseCheckpoint(append(text, '\n'))
-		if err != nil {
-			return 0, nil, failf("the server's checkpoint does not parse: %w", err)
-		}
-		to = cp.Size
+		to = size
 	}
-	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "to": {strconv.FormatUint(to, 10)}}
-	body, err := c.get(ctx, "/v1/proof/consistency", q)
-	if err != nil {
-		return 0, nil, err
-	}
-	var resp struct {
-		From  uint64   `json:"from"`
-		To    uint64   `json:"to"`
-		Proof [][]byte `json:"proof"` // base64 std, as encoding/json reads []byte
-	}
-	if err := json.Unmarshal(body, &resp); err != nil {
-		return 0, nil, failf("the server's consistency proof does not parse: %w", err)
-	}
-	if resp.From != from || resp.To != to {
-		return 0, nil, failf("asked for a proof from %d to %d, the server sent one from %d to %d", from, to, resp.From, resp.To)
-	}
-	return to, resp.Proof, nil
+	proof, err := c.c.Consistency(ctx, from, to)
+	return to, proof, wrap(err)
 }
 
 func (c *client) Close() error { return nil }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -57,7 +56,7 @@ the same code.`,
 			if server == "" || keyFile == "" || form == "" {
 				return usagef("enroll request needs --server, --key and --form")
 			}
-			c, err := newClient(server)
+			c, err := newClient(server, nil, "")
 			if err != nil {
 				return err
 			}
@@ -167,7 +166,7 @@ when it expires. Each request to the server is signed with --registrar-key
 			if server == "" || regKey == "" {
 				return usagef("enroll pending needs --server and --registrar-key")
 			}
-			c, err := newClient(server)
+			c, err := newClient(server, nil, "")
 			if err != nil {
 				return err
 			}
@@ -178,7 +177,7 @@ when it expires. Each request to the server is signed with --registrar-key
 			var all []requestJSON
 			q := url.Values{"limit": {"1000"}}
 			for {
-				body, err := c.readGet(cmd.Context(), key, "/v1/enrollment-requests", q)
+				body, err := c.withKey(key).get(cmd.Context(), "/v1/enrollment-requests", q)
 				if err != nil {
 					return err
 				}
@@ -261,7 +260,7 @@ log, printing its index; --out writes the enrollment's bundle.`,
 			if err != nil {
 				return usagef("%q is not a request code: six digits, such as 123-456", args[0])
 			}
-			c, err := newClient(server)
+			c, err := newClient(server, nil, "")
 			if err != nil {
 				return err
 			}
@@ -270,7 +269,7 @@ log, printing its index; --out writes the enrollment's bundle.`,
 				return usageError(err)
 			}
 			ctx := cmd.Context()
-			body, err := c.readGet(ctx, key, "/v1/enrollment-requests/"+ledger.FormatCode(code), url.Values{"full": {"1"}})
+			body, err := c.withKey(key).get(ctx, "/v1/enrollment-requests/"+ledger.FormatCode(code), url.Values{"full": {"1"}})
 			if err != nil {
 				return err
 			}
@@ -355,51 +354,6 @@ func isTerminal(r io.Reader) bool {
 // postRequest posts an enrollment request and returns the status and body
 // of a 2xx answer.
 func (c *client) postRequest(ctx context.Context, jws []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("/v1/enrollment-requests", nil), bytes.NewReader(jws))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/jose")
-	return c.do(req)
-}
-
-// readGet is a restricted read: GET path?q signed with a read token for
-// this log (its origin, read from /checkpoint), this path and this query.
-func (c *client) readGet(ctx context.Context, key *pledge.PrivateKey, path string, q url.Values) ([]byte, error) {
-	origin, err := c.origin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u, err := url.Parse(c.url(path, q))
-	if err != nil {
-		return nil, err
-	}
-	claims, err := pledge.NewReadClaims(pledge.ReadTarget{Aud: origin, Method: http.MethodGet, Path: u.EscapedPath(), RawQuery: u.RawQuery}, time.Now(), time.Minute, rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	token, err := pledge.SignRead(claims, key)
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", pledge.ReadScheme+" "+string(token))
-	_, body, err := c.do(req)
-	return body, err
-}
-
-// origin is the log's origin: the first line of its checkpoint.
-func (c *client) origin(ctx context.Context) (string, error) {
-	body, err := c.get(ctx, "/checkpoint", nil)
-	if err != nil {
-		return "", err
-	}
-	origin, _, ok := strings.Cut(string(body), "\n")
-	if !ok || origin == "" {
-		return "", failf("the server's checkpoint has no origin line")
-	}
-	return origin, nil
+	status, body, err := c.c.SubmitRequest(ctx, jws)
+	return status, body, wrap(err)
 }

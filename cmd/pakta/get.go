@@ -24,7 +24,7 @@ func newGetCmd() *cobra.Command {
 		policy    string
 	)
 	cmd := &cobra.Command{
-		Use:   "get [--dir D | --server URL] (INDEX | --nip X --date D | --scheme S --id I --date D) [--out DIR]",
+		Use:   "get [--dir D | --server URL --key K] (INDEX | --nip X --date D | --scheme S --id I --date D) [--out DIR]",
 		Short: "Fetch bundles: one entry's, or every pledge of a person on a date",
 		Long: `Get fetches bundles, against the log's latest checkpoint, from the local log
 in --dir (default ./pakta-data) or from --server URL.
@@ -42,8 +42,13 @@ Without --out, a single bundle is printed as it would be saved (a
 GET /v1/pledges does. With --out DIR (created if missing), each bundle is
 written to DIR/<index>.pakta.json and the files are listed.
 
+A server's bundles are restricted reads (they name people): --key signs
+them, a registrar's private JWK (for its agencies), a policy reader's
+(everything), or your own enrolled key (your own records). Every such read
+is recorded, and the person sees it in their history.
+
 Exit codes: 0 on success (an empty list included), 1 if the entry does not
-exist or the log fails, 2 for bad usage.`,
+exist, a server refuses the read or the log fails, 2 for bad usage.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			query := cf.any()
 			switch {
@@ -130,6 +135,7 @@ exist or the log fails, 2 for bad usage.`,
 		},
 	}
 	lf.register(cmd)
+	lf.registerKey(cmd)
 	cf.register(cmd, false)
 	cmd.Flags().StringVar(&outDir, "out", "", "write each bundle to `directory`/<index>.pakta.json (created if missing)")
 	cmd.Flags().BoolVar(&witnessed, "witnessed", false, "wait for a bundle whose checkpoint a quorum of the policy's witnesses cosigned")

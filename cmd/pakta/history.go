@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pakta-id/pakta/ledger"
+	paktaclient "github.com/pakta-id/pakta/ledger/client"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -26,6 +26,13 @@ type historyEvent struct {
 	Bundle     json.RawMessage `json:"bundle"`
 }
 
+// historyRead is one read of the person's records.
+type historyRead struct {
+	At      string            `json:"at"`
+	Reader  ledger.ReaderInfo `json:"reader"`
+	Request string            `json:"request"`
+}
+
 // maxHistory bounds what one history command reads: far above any real
 // person's entries, low enough that a hostile server cannot page forever.
 const maxHistory = 100_000
@@ -36,10 +43,10 @@ func newHistoryCmd() *cobra.Command {
 		nip        string
 		scheme, id string
 		policyPath string
-		asJSON     bool
+		asJSON, me bool
 	)
 	cmd := &cobra.Command{
-		Use:   "history [--dir D | --server URL] (--nip X | --scheme S --id I) [--policy P] [--json]",
+		Use:   "history [--dir D | --server URL --key K] (--nip X | --scheme S --id I | --me) [--policy P] [--json]",
 		Short: "Everything the log holds about a person: keys, revocations, pledges, rulings",
 		Long: `History lists, in log order, every entry about one person: each key enrolled
 in their name (by which registrar, when, valid until when), each revocation,
@@ -52,11 +59,22 @@ It answers "that is not my signature": a key the person never held shows
 up here with the registrar who enrolled it; and "I signed before the
 deadline": the pledge's logged_at and the template's deadline are here.
 
+It also lists who read the person's records through a server, when, and
+the reader's signed request (kept beside the log, not in it: not
+tamper-evident). A server's histories are restricted reads: --key signs them
+(a registrar's for its agencies, a policy reader's, or the person's own
+enrolled key); --me (with --server and your own --key) reads your own.
+
 --json prints the events with their bundles. Exit codes: 0 when every
 bundle verifies, 1 when one does not or the log fails, 2 for bad usage.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
+			case me && (nip != "" || scheme != "" || id != ""):
+				return usagef("--me is the signer's own history: give no --nip, --scheme or --id with it")
+			case me && (lf.server == "" || lf.key == ""):
+				return usagef("--me needs --server and your own enrolled --key")
+			case me:
 			case nip != "" && (scheme != "" || id != ""):
 				return usagef("give --nip, or --scheme and --id, not both")
 			case nip != "":
@@ -64,8 +82,10 @@ bundle verifies, 1 when one does not or the log fails, 2 for bad usage.`,
 			case scheme == "" || id == "":
 				return usagef("history needs the person: --nip, or --scheme and --id")
 			}
-			if err := pledge.ValidateID(scheme, id, "", time.Time{}); err != nil {
-				return usageError(err)
+			if !me {
+				if err := pledge.ValidateID(scheme, id, "", time.Time{}); err != nil {
+					return usageError(err)
+				}
 			}
 			if policyPath == "" {
 				policyPath = dataDir(defaultDir).policy()
@@ -77,21 +97,33 @@ bundle verifies, 1 when one does not or the log fails, 2 for bad usage.`,
 			if err != nil {
 				return err
 			}
-			events, err := readHistory(cmd.Context(), &lf, scheme, id)
+			lf.origin = policy.Origin
+			events, reads, err := readHistory(cmd.Context(), &lf, scheme, id, me)
 			if err != nil {
 				return err
+			}
+			if me {
+				scheme, id = "your", "records"
 			}
 			if asJSON {
 				if events == nil {
 					events = []historyEvent{}
 				}
-				if err := printJSON(cmd.OutOrStdout(), map[string]any{"scheme": scheme, "id": id, "events": events}); err != nil {
+				if reads == nil {
+					reads = []historyRead{}
+				}
+				out := map[string]any{"scheme": scheme, "id": id, "events": events, "reads": reads}
+				if me {
+					out = map[string]any{"events": events, "reads": reads}
+				}
+				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
 				}
 			}
 			failed := 0
 			if !asJSON {
 				failed = printHistory(cmd.OutOrStdout(), scheme, id, events, policy)
+				printReads(cmd.OutOrStdout(), reads)
 			} else {
 				for _, ev := range events {
 					if r, err := verify.VerifyBytes(ev.Bundle, policy, nil); err != nil || !r.Passed() {
@@ -106,7 +138,9 @@ bundle verifies, 1 when one does not or the log fails, 2 for bad usage.`,
 		},
 	}
 	lf.register(cmd)
+	lf.registerKey(cmd)
 	f := cmd.Flags()
+	f.BoolVar(&me, "me", false, "your own history, read with your enrolled --key from --server")
 	f.StringVar(&nip, "nip", "", "the person's `NIP` (18 digits)")
 	f.StringVar(&scheme, "scheme", "", "the person's identifier `scheme` (nip, nik or agency:<code>), with --id")
 	f.StringVar(&id, "id", "", "the person's `identifier` in --scheme")
@@ -115,18 +149,22 @@ bundle verifies, 1 when one does not or the log fails, 2 for bad usage.`,
 	return cmd
 }
 
-// readHistory reads every page of a person's history.
-func readHistory(ctx context.Context, lf *logFlags, scheme, id string) ([]historyEvent, error) {
+// readHistory reads every page of a person's history, or with me the
+// key's own from the server.
+func readHistory(ctx context.Context, lf *logFlags, scheme, id string, me bool) ([]historyEvent, []historyRead, error) {
 	if lf.server != "" {
-		c, err := newClient(lf.server)
+		c, err := lf.client()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return c.History(ctx, scheme, id)
+		return c.History(ctx, scheme, id, me)
+	}
+	if _, err := lf.readKey(); err != nil {
+		return nil, nil, err
 	}
 	l, err := dataDir(lf.dir).openLog(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer l.Close()
 	var out []historyEvent
@@ -134,49 +172,77 @@ func readHistory(ctx context.Context, lf *logFlags, scheme, id string) ([]histor
 	for {
 		events, page, err := l.History(ctx, scheme, id, from, ledger.MaxPageLimit)
 		if err != nil {
-			return nil, failure(err)
+			return nil, nil, failure(err)
 		}
 		for _, ev := range events {
 			b, err := ev.Bundle.Marshal()
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, historyEvent{Index: ev.Index, Type: ev.Type, LoggedAt: ev.LoggedAt.UTC().Format("2006-01-02T15:04:05.000Z"), AnnulledBy: ev.AnnulledBy, Bundle: b})
 		}
 		if !page.More || len(out) >= maxHistory {
-			return out, nil
+			break
 		}
 		from = page.Next
 	}
+	var reads []historyRead
+	var after []byte
+	for {
+		page, err := l.Reads(ctx, scheme, id, after, ledger.MaxPageLimit)
+		if err != nil {
+			return nil, nil, failure(err)
+		}
+		for _, r := range page.Reads {
+			reads = append(reads, historyRead{At: r.At.UTC().Format("2006-01-02T15:04:05.000Z"), Reader: r.Reader, Request: r.Request})
+		}
+		if !page.More || len(reads) >= maxHistory {
+			return out, reads, nil
+		}
+		after = page.Next
+	}
 }
 
-// History follows /v1/people/{scheme}/{id}/history's cursors to the end.
-func (c *client) History(ctx context.Context, scheme, id string) ([]historyEvent, error) {
-	path := "/v1/people/" + url.PathEscape(scheme) + "/" + url.PathEscape(id) + "/history"
-	q := url.Values{"limit": {strconv.Itoa(ledger.MaxPageLimit)}}
-	var out []historyEvent
-	seen := map[string]bool{}
-	for {
-		body, err := c.get(ctx, path, q)
-		if err != nil {
-			return nil, err
+// History reads every page of a person's history from the server (with me,
+// the key's own).
+func (c *client) History(ctx context.Context, scheme, id string, me bool) ([]historyEvent, []historyRead, error) {
+	var h *paktaclient.History
+	var err error
+	if me {
+		h, err = c.c.Me(ctx)
+	} else {
+		h, err = c.c.History(ctx, scheme, id)
+	}
+	if err != nil {
+		return nil, nil, wrap(err)
+	}
+	out := make([]historyEvent, len(h.Events))
+	for i, ev := range h.Events {
+		out[i] = historyEvent{Index: ev.Index, Type: ev.Type, LoggedAt: ev.LoggedAt, AnnulledBy: ev.AnnulledBy, Bundle: ev.Bundle}
+	}
+	reads := make([]historyRead, len(h.Reads))
+	for i, r := range h.Reads {
+		reads[i] = historyRead{At: r.At, Reader: ledger.ReaderInfo{Role: r.Reader.Role, Name: r.Reader.Name, KID: r.Reader.KID}, Request: r.Request}
+	}
+	return out, reads, nil
+}
+
+// printReads writes one line per read of the person's records.
+func printReads(w io.Writer, reads []historyRead) {
+	if len(reads) == 0 {
+		return
+	}
+	n := fmt.Sprintf("%d reads", len(reads))
+	if len(reads) == 1 {
+		n = "1 read"
+	}
+	fmt.Fprintf(w, "%s of these records through the server (recorded beside the log, not in it):\n", n)
+	for _, r := range reads {
+		who := r.Reader.Role
+		if r.Reader.Name != "" {
+			who += " " + safe(r.Reader.Name)
 		}
-		var resp struct {
-			Events     []historyEvent `json:"events"`
-			NextCursor string         `json:"next_cursor"`
-		}
-		if err := json.Unmarshal(body, &resp); err != nil {
-			return nil, failf("the server's history does not parse: %w", err)
-		}
-		out = append(out, resp.Events...)
-		if resp.NextCursor == "" || len(out) >= maxHistory {
-			return out, nil
-		}
-		if seen[resp.NextCursor] || len(resp.Events) == 0 {
-			return nil, failf("the server's history pages do not advance (cursor %q)", resp.NextCursor)
-		}
-		seen[resp.NextCursor] = true
-		q.Set("cursor", resp.NextCursor)
+		fmt.Fprintf(w, "  %s  by %s (key %s)\n", safe(r.At), who, safe(r.Reader.KID))
 	}
 }
 

@@ -37,7 +37,7 @@ func TestClientFollowsCursors(t *testing.T) {
 	defer func(n int) { pledgesPageLimit = n }(pledgesPageLimit)
 	pledgesPageLimit = 1
 	today := time.Now().In(time.FixedZone("WITA", 8*3600)).Format("2006-01-02")
-	got := mustPakta(t, "get", "--server", srv.URL, "--nip", "198703152010011002", "--date", today)
+	got := mustPakta(t, "get", "--server", srv.URL, "--key", p("log/registrar.jwk"), "--nip", "198703152010011002", "--date", today)
 	var out struct {
 		Bundles []json.RawMessage `json:"bundles"`
 	}
@@ -45,7 +45,7 @@ func TestClientFollowsCursors(t *testing.T) {
 		t.Fatalf("get --nip over pages of 1: %v\n%s", err, got)
 	}
 	write(t, p("roster.csv"), "nip,name,unit\n198703152010011002,Budi Santoso,Bagian Umum\n")
-	got = mustPakta(t, "report", "--server", srv.URL, "--policy", dataDir(p("log")).policy(), "--roster", p("roster.csv"), "--date", today, "--json")
+	got = mustPakta(t, "report", "--server", srv.URL, "--key", p("log/registrar.jwk"), "--policy", dataDir(p("log")).policy(), "--roster", p("roster.csv"), "--date", today, "--json")
 	if !strings.Contains(got, `"pledges": 2`) {
 		t.Fatalf("report --server over pages of 1:\n%s", got)
 	}

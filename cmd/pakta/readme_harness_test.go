@@ -34,7 +34,7 @@ func TestDocRunsCommandsInOrder(t *testing.T) {
 		"…\n" +
 		"$ pakta serve --dir d --listen 127.0.0.1:8090 2> serve.log &\n" +
 		"$ pakta audit --server http://127.0.0.1:8090 --policy d/policy.json -q; echo \"exit $? X=$X\"\n" +
-		"audit passed: 0 entries (empty), root 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=, 1 checkpoint(s) agree\n" +
+		"audit passed (public reads): 0 entries, root 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=, every hash tile agrees, 1 checkpoint(s) consistent; entries not checked (give --key, a policy reader's, to check them)\n" +
 		"exit 0 X=1\n" +
 		"$ pakta get --dir d 0; echo \"exit $?\"   # a failure shown as such\n" +
 		"pakta: …the log is in use by another process…\n" +

@@ -22,7 +22,7 @@ func newReportCmd() *cobra.Command {
 		asJSON, asCSV                            bool
 	)
 	cmd := &cobra.Command{
-		Use:   "report [--roster FILE] [--template T] [--election E] [--date D] [--dir D | --server URL] [--json | --csv]",
+		Use:   "report [--roster FILE] [--template T] [--election E] [--date D] [--dir D | --server URL --key K] [--json | --csv]",
 		Short: "Who on the roster signed on time, late, or not at all, per unit",
 		Long: `Report asks the log, for each person on the roster, for their pledges, and
 says per unit who signed on time, who signed late and who has not signed,
@@ -39,7 +39,9 @@ The roster is --roster FILE, or the one "pakta roster import" loaded into
 which pledges count. A local log (--dir) is searched for every pledge of each
 person; a server (--server) lists pledges day by day, so it needs --date, and
 every bundle it returns is verified against --policy (default
-./pakta-data/policy.json) before it counts.
+./pakta-data/policy.json) before it counts. A server's pledges are restricted
+reads: --key signs them (a registrar's private JWK, for its agencies, or a
+policy reader's), and the server records each read.
 
 Output: text by default; --json, or --csv with one row a person (unit,
 scheme, id, name, status, index, logged_at, signed_at, template, deadline;
@@ -73,6 +75,7 @@ verify, 2 for bad usage or a malformed roster.`,
 				if pol, err = readPolicy(policy); err != nil {
 					return err
 				}
+				lf.origin = pol.Origin
 			}
 			b, err := lf.open(cmd.Context())
 			if err != nil {
@@ -94,6 +97,7 @@ verify, 2 for bad usage or a malformed roster.`,
 		},
 	}
 	lf.register(cmd)
+	lf.registerKey(cmd)
 	f := cmd.Flags()
 	f.StringVar(&rosterPath, "roster", "", "roster `file` (default: "+rosterFile+" in --dir)")
 	f.StringVar(&date, "date", "", "count only pledges of this `date`, YYYY-MM-DD")

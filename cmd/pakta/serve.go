@@ -51,12 +51,20 @@ someone on the roster, in the roster's form: another form of the same name
 page signs again; anyone else 403. The roster is read once, at start.
 
 Endpoints: GET /checkpoint, GET /tile/... (C2SP tlog-tiles), POST /v1/entries,
-GET /v1/entries/{index}, GET /v1/pledges, GET /v1/proof/consistency,
-POST /v1/verify, GET /healthz, GET /metrics (Prometheus), GET /v1/templates,
-and enrollment
-requests: POST /v1/enrollment-requests, GET /v1/enrollment-requests/{code}
-(the status, public), GET /v1/enrollment-requests[/{code}?full=1] (a
-registrar's read, signed: see "pakta enroll pending" and "approve").
+GET /v1/entries/{index}, GET /v1/pledges, GET /v1/people/{scheme}/{id}/history,
+GET /v1/me, GET /v1/proof/consistency, POST /v1/verify, GET /healthz,
+GET /metrics (Prometheus), GET /v1/templates, and enrollment requests: POST
+/v1/enrollment-requests, GET /v1/enrollment-requests/{code} (the status,
+public), GET /v1/enrollment-requests[/{code}?full=1] (a registrar's read).
+
+Private reads (README, "The trust model"): everything that returns an entry
+or names a person (entry tiles, bundles, pledges, histories, /v1/me, the
+enrollment requests) needs a signed request (Authorization: PaktaSig), from
+the person's own enrolled key, a registrar of their agency or a policy
+reader (entry tiles: policy readers only); each such read is recorded and
+the person's history shows it. Checkpoints, hash tiles, consistency proofs,
+verification and submissions are public. --public-entries serves every read
+to anyone, unrecorded: for demos, never for real people's data.
 
 Limits (README, "Operating limits"): at most --max-conns connections (the
 longest idle one is closed to make room; with none idle a new one gets 503),
@@ -164,6 +172,9 @@ stderr (--log-format text or json).`,
 			mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 			srv.Handler, srv.Addr = mux, ln.Addr().String()
 			_, size := l.Checkpoint()
+			if apiOpts.PublicEntries {
+				logger.Warn("--public-entries: entries, names, NIPs and histories are readable by anyone, unrecorded (a demo, never for real people's data)")
+			}
 			logger.Info("serving", "addr", "http://"+ln.Addr().String(), "origin", l.Origin(), "size", size, "dir", dir, "malloc_tuned", mallocTuned())
 			logger.Info("the signing page", "url", "http://"+ln.Addr().String()+"/")
 			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -191,6 +202,7 @@ stderr (--log-format text or json).`,
 	f.Int64Var(&cacheMiB, "cache-size", 0, "storage block cache in MiB, on top of the memory limit (0: the default, 64); more makes cold reads faster")
 	f.IntVar(&maxConns, "max-conns", 0, "most open connections; at the cap the longest idle one is closed, or the new one gets 503 (default 1024)")
 	f.Int64Var(&bodyBudgetMiB, "body-budget", 0, "MiB of request bodies held in memory at once, across all requests; over it 503 (default 64)")
+	f.BoolVar(&apiOpts.PublicEntries, "public-entries", false, "serve entries and people's records to anyone, unsigned and unrecorded (demos only)")
 	f.IntVar(&apiOpts.MaxInFlight, "max-in-flight", 0, "most submissions and verifications served at once; over it 503 (default 1024)")
 	f.DurationVar(&apiOpts.BodyTimeout, "body-timeout", 0, "longest time to read one request body; slower clients get 408 (default 20s)")
 	f.Int64Var(&diskReserveMiB, "disk-reserve", 0, "MiB of free disk space below which appends get 507 (reads go on); -1 turns the check off (default 256)")

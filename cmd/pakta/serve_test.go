@@ -25,6 +25,7 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 
 	"github.com/pakta-id/pakta/cmd/pakta/internal/loadgen"
+	paktaclient "github.com/pakta-id/pakta/ledger/client"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -278,7 +279,7 @@ func TestCrashRecovery(t *testing.T) {
 	refusedFull := 0
 	for round := range rounds {
 		s := startServer(t, dir, "--disk-reserve", "16")
-		checkRecovered(t, client, s.url, policy, acked, checkpoints)
+		checkRecovered(t, client, s.url, policy, registrar, acked, checkpoints)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		for range 16 {
@@ -343,7 +344,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Errorf("no disk-full round answered 507")
 	}
 	s := startServer(t, dir)
-	checkRecovered(t, client, s.url, policy, acked, checkpoints)
+	checkRecovered(t, client, s.url, policy, registrar, acked, checkpoints)
 	s.stop(t)
 	out, err := exec.Command(paktaBin(t), "audit", "--dir", dir, "-q").CombinedOutput()
 	if err != nil {
@@ -354,8 +355,13 @@ func TestCrashRecovery(t *testing.T) {
 
 // checkRecovered: every acknowledged entry is served with identical bytes,
 // and the current checkpoint is consistent with every one seen before.
-func checkRecovered(t *testing.T, c *http.Client, url string, policy *verify.Policy, acked map[uint64][]byte, checkpoints map[uint64][]byte) {
+func checkRecovered(t *testing.T, c *http.Client, url string, policy *verify.Policy, reader *pledge.PrivateKey, acked map[uint64][]byte, checkpoints map[uint64][]byte) {
 	t.Helper()
+	// Bundles are restricted reads: the registrar reads them.
+	api, err := paktaclient.New(url, paktaclient.Config{HTTP: c, Key: reader, Origin: policy.Origin})
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := c.Get(url + "/checkpoint")
 	if err != nil {
 		t.Fatal(err)
@@ -370,12 +376,10 @@ func checkRecovered(t *testing.T, c *http.Client, url string, policy *verify.Pol
 		if i >= cp.Size {
 			t.Fatalf("acknowledged entry %d is past the recovered tree of %d", i, cp.Size)
 		}
-		resp, err := c.Get(fmt.Sprintf("%s/v1/entries/%d", url, i))
+		body, err := api.Bundle(context.Background(), i)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("entry %d: %v", i, err)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		b, err := verify.ParseBundle(body)
 		if err != nil {
 			t.Fatalf("entry %d: %v (%s)", i, err, body)

@@ -78,6 +78,9 @@ func TestServer(t *testing.T) {
 	dir := t.TempDir()
 	enroll, pledgeJWS := setup(t, dir)
 	logDir := dataDir(filepath.Join(dir, "log"))
+	// An auditor, who reads everything (entry tiles included).
+	mustPakta(t, "keygen", "--out", filepath.Join(dir, "inspektorat.jwk"))
+	mustPakta(t, "policy", "add-reader", "--policy", logDir.policy(), "--name", "Inspektorat", "--role", "auditor", "--key", filepath.Join(dir, "inspektorat.jwk"))
 	l, err := logDir.openLog(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -98,16 +101,22 @@ func TestServer(t *testing.T) {
 	}
 	mustPakta(t, "verify", "--policy", logDir.policy(), filepath.Join(out, "2.pakta.json"))
 
-	bundle := mustPakta(t, "get", "--server", srv.URL, "2")
+	// Bundles name people: a read without a key is refused, and says to
+	// give one.
+	if code, _, stderr := pakta(t, "get", "--server", srv.URL, "2"); code != exitFailure || !strings.Contains(stderr, "401") || !strings.Contains(stderr, "--key") {
+		t.Fatalf("get --server without --key: exit %d, %s", code, stderr)
+	}
+	reg := logDir.registrar()
+	bundle := mustPakta(t, "get", "--server", srv.URL, "--key", reg, "2")
 	write(t, filepath.Join(dir, "got.json"), bundle)
 	mustPakta(t, "verify", "--policy", logDir.policy(), filepath.Join(dir, "got.json"))
 
 	today := time.Now().In(time.FixedZone("WITA", 8*3600)).Format("2006-01-02")
-	got = mustPakta(t, "get", "--server", srv.URL, "--nip", "198703152010011002", "--date", today)
+	got = mustPakta(t, "get", "--server", srv.URL, "--key", reg, "--nip", "198703152010011002", "--date", today)
 	if !strings.HasPrefix(got, `{"bundles":[{"v":2,`) {
 		t.Fatalf("get --nip --server: %s", got)
 	}
-	if code, _, stderr := pakta(t, "get", "--server", srv.URL, "7"); code != exitFailure || !strings.Contains(stderr, "404") {
+	if code, _, stderr := pakta(t, "get", "--server", srv.URL, "--key", reg, "7"); code != exitFailure || !strings.Contains(stderr, "404") {
 		t.Fatalf("get --server past the end: exit %d, %s", code, stderr)
 	}
 
@@ -117,13 +126,15 @@ func TestServer(t *testing.T) {
 	}
 
 	write(t, filepath.Join(dir, "roster.csv"), "nip,name,unit\n198703152010011002,Budi Santoso,Bagian Umum\n199001012015032001,Siti,Bagian Umum\n")
-	got = mustPakta(t, "report", "--server", srv.URL, "--policy", logDir.policy(), "--roster", filepath.Join(dir, "roster.csv"), "--date", today)
+	got = mustPakta(t, "report", "--server", srv.URL, "--key", reg, "--policy", logDir.policy(), "--roster", filepath.Join(dir, "roster.csv"), "--date", today)
 	if !strings.Contains(got, "1 of 2 signed") {
 		t.Fatalf("report --server:\n%s", got)
 	}
-	// A report verifies the server's bundles: under another policy, none do.
+	// A report's reads are signed for the policy's log: under another
+	// policy, the server refuses them (and would the bundles, were they
+	// read).
 	mustPakta(t, "init", "--dir", filepath.Join(dir, "other"))
-	if code, _, stderr := pakta(t, "report", "--server", srv.URL, "--policy", filepath.Join(dir, "other", "policy.json"), "--roster", filepath.Join(dir, "roster.csv"), "--date", today); code != exitFailure || !strings.Contains(stderr, "fails its [checkpoint] check") {
+	if code, _, stderr := pakta(t, "report", "--server", srv.URL, "--key", reg, "--policy", filepath.Join(dir, "other", "policy.json"), "--roster", filepath.Join(dir, "roster.csv"), "--date", today); code != exitFailure || !strings.Contains(stderr, "read token is for log") {
 		t.Fatalf("report --server under the wrong policy: exit %d, %s", code, stderr)
 	}
 
@@ -133,9 +144,18 @@ func TestServer(t *testing.T) {
 	if code != exitFailure || !strings.Contains(stderr, "refused: 409 Conflict") || !strings.Contains(stderr, "already pledged") {
 		t.Fatalf("a conflicting submit --server: exit %d, %s", code, stderr)
 	}
+	// With public reads only, the audit checks the hash tiles and the
+	// checkpoints; with a policy reader's key, every entry.
 	got = mustPakta(t, "audit", "--server", srv.URL, "--policy", logDir.policy(), "-q")
-	if !strings.Contains(got, "audit passed: 3 entries (1 enrollment, 1 pledge, 1 template)") {
+	if !strings.Contains(got, "audit passed (public reads): 3 entries") || !strings.Contains(got, "entries not checked") {
 		t.Fatalf("audit --server: %s", got)
+	}
+	if code, _, stderr := pakta(t, "audit", "--server", srv.URL, "--policy", logDir.policy(), "--key", reg, "-q"); code != exitFailure || !strings.Contains(stderr, "403") {
+		t.Fatalf("audit --server with a registrar's key: exit %d, %s", code, stderr)
+	}
+	got = mustPakta(t, "audit", "--server", srv.URL, "--policy", logDir.policy(), "--key", filepath.Join(dir, "inspektorat.jwk"), "-q")
+	if !strings.Contains(got, "audit passed: 3 entries (1 enrollment, 1 pledge, 1 template)") {
+		t.Fatalf("audit --server --key: %s", got)
 	}
 	if code, _, stderr := pakta(t, "get", "--server", "ftp://x", "1"); code != exitUsage {
 		t.Fatalf("get --server ftp://x: exit %d, %s", code, stderr)

@@ -24,7 +24,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -33,6 +32,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pakta-id/pakta/ledger"
+	logclient "github.com/pakta-id/pakta/ledger/client"
 	"github.com/pakta-id/pakta/ledger/httpapi"
 	"github.com/pakta-id/pakta/ledger/httpapi/web"
 	"github.com/pakta-id/pakta/pledge"
@@ -112,7 +112,15 @@ func run(ctx context.Context, out io.Writer, employees int) error {
 	srv := httpapi.NewServer(ln.Addr().String(), page, nil)
 	go srv.Serve(ln)
 	defer srv.Close()
-	c := &client{base: "http://" + ln.Addr().String(), http: &http.Client{Timeout: 30 * time.Second}}
+	base := "http://" + ln.Addr().String()
+	hc := &http.Client{Timeout: 30 * time.Second}
+	// HR's reads of people's pledges name people: they are signed with the
+	// registrar's key, and the server records each one.
+	api, err := logclient.New(base, logclient.Config{HTTP: hc, Key: registrar, Origin: origin, Clock: clock})
+	if err != nil {
+		return err
+	}
+	c := &client{base: base, http: hc, api: api, clock: clock}
 
 	// The registrar published the official wording beforehand, due in an
 	// hour.
@@ -285,6 +293,9 @@ func firstErr(a, b error) error {
 type client struct {
 	base string
 	http *http.Client
+	api  *logclient.Client // signs restricted reads with the registrar's key
+	// clock is the log's: read tokens are dated by it.
+	clock func() time.Time
 }
 
 func (c *client) do(req *http.Request) ([]byte, error) {
@@ -328,7 +339,7 @@ func (c *client) get(ctx context.Context, path string) ([]byte, error) {
 // person's phone shows, countersign it and submit the enrollment.
 func (c *client) approve(ctx context.Context, registrar *pledge.PrivateKey, code, kid8 string) error {
 	path, query := "/v1/enrollment-requests/"+code, "full=1"
-	claims, err := pledge.NewReadClaims(pledge.ReadTarget{Aud: origin, Method: http.MethodGet, Path: path, RawQuery: query}, time.Now(), time.Minute, rand.Reader)
+	claims, err := pledge.NewReadClaims(pledge.ReadTarget{Aud: origin, Method: http.MethodGet, Path: path, RawQuery: query}, c.clock(), time.Minute, rand.Reader)
 	if err != nil {
 		return err
 	}
@@ -370,19 +381,12 @@ func (c *client) pledges(ctx context.Context, p pledge.Person, date string) ([][
 	if date == "" {
 		return nil, nil
 	}
-	q := url.Values{"scheme": {p.Scheme}, "id": {p.ID}, "date": {date}}
-	body, err := c.get(ctx, "/v1/pledges?"+q.Encode())
+	bundles, err := c.api.Pledges(ctx, p.Scheme, p.ID, date)
 	if err != nil {
 		return nil, err
 	}
-	var page struct {
-		Bundles []json.RawMessage `json:"bundles"`
-	}
-	if err := json.Unmarshal(body, &page); err != nil {
-		return nil, err
-	}
-	bs := make([][]byte, len(page.Bundles))
-	for i, b := range page.Bundles {
+	bs := make([][]byte, len(bundles))
+	for i, b := range bundles {
 		bs[i] = b
 	}
 	return bs, nil

@@ -77,8 +77,15 @@ func TestDiskBelowReserveIs507(t *testing.T) {
 	if r := e.get("/healthz"); r.status != 200 || !contains(string(r.body), `"status":"degraded"`) || !contains(string(r.body), "refused with 507") {
 		t.Fatalf("healthz below the reserve: %d %s", r.status, r.body)
 	}
-	if r := e.get("/v1/entries/0"); r.status != 200 {
-		t.Fatalf("a read below the reserve: %d %s", r.status, r.body)
+	// Public reads are served; restricted reads are not, since they could
+	// not be recorded (DESIGN.md, "Private reads").
+	for _, path := range []string{"/checkpoint", "/tile/0/000.p/1", "/v1/proof/consistency?from=1&to=1"} {
+		if r := e.get(path); r.status != 200 {
+			t.Fatalf("a public read below the reserve: %s: %d %s", path, r.status, r.body)
+		}
+	}
+	if eb := errorOf(t, e.get("/v1/entries/0"), 507); !strings.Contains(eb.Error, "recorded") {
+		t.Fatalf("a restricted read below the reserve: %+v", eb)
 	}
 	m := httptest.NewRecorder()
 	h.MetricsHandler().ServeHTTP(m, httptest.NewRequest("GET", "/metrics", nil))

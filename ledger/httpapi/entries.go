@@ -102,19 +102,28 @@ func (h *Handler) bundle(ctx context.Context, index uint64) ([]byte, error) {
 	return b.Marshal()
 }
 
-// getBundle serves GET /v1/entries/{index}.
+// getBundle serves GET /v1/entries/{index}, a restricted read: to a
+// reader who may read every person the entry names (an entry that names
+// nobody, a template, to any reader).
 func (h *Handler) getBundle(w http.ResponseWriter, r *http.Request) error {
+	rd, err := h.restricted(w, r)
+	if err != nil {
+		return err
+	}
 	s := r.PathValue("index")
 	index, ok := parseDecimal(s)
 	if !ok {
 		return badRequest(fmt.Sprintf("index %q is not a canonical decimal (digits only, no sign, no leading zeros, below 2^64)", s))
+	}
+	if err := h.authorizeEntry(r.Context(), rd, index); err != nil {
+		return err
 	}
 	b, err := h.bundle(r.Context(), index)
 	if err != nil {
 		return err
 	}
 	// The bundle is built against the latest checkpoint, which moves.
-	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Cache-Control", readCache(rd, "no-cache"))
 	writeRawJSON(w, http.StatusOK, b)
 	return nil
 }
@@ -157,8 +166,13 @@ func personQuery(q map[string]string) (scheme, id string, given bool, err error)
 // getPledges serves GET /v1/pledges?nip=…&date=… (or scheme=…&id=…&date=…),
 // one page at a time: limit=1…1000 (default 100) bundles, and a next_cursor
 // to resume with while more follow. The bundles are written as they are
-// built, so a page holds one bundle in memory, not a thousand.
+// built, so a page holds one bundle in memory, not a thousand. It is a
+// restricted read of the person.
 func (h *Handler) getPledges(w http.ResponseWriter, r *http.Request) error {
+	rd, err := h.restricted(w, r)
+	if err != nil {
+		return err
+	}
 	q, err := query(r)
 	if err != nil {
 		return err
@@ -178,11 +192,17 @@ func (h *Handler) getPledges(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := pledge.ValidateID(scheme, id, "", time.Time{}); err != nil {
+		return badRequest(err.Error())
+	}
+	if err := h.authorizePerson(r.Context(), rd, scheme, id); err != nil {
+		return err
+	}
 	page, err := h.l.PledgesPage(r.Context(), scheme, id, date, from, limit)
 	if err != nil {
 		return err
 	}
-	return h.writeBundles(w, r, page)
+	return h.writeBundles(w, r, rd, page)
 }
 
 // pageQuery reads limit= and cursor= (DESIGN.md, "Private reads": limit 1
@@ -236,7 +256,7 @@ func parseCursor(s string) (uint64, bool) {
 // closed log) are still a JSON error; a failure after that cuts the
 // response off, which a client sees as a truncated body, never as a short
 // list.
-func (h *Handler) writeBundles(w http.ResponseWriter, r *http.Request, page ledger.Page) error {
+func (h *Handler) writeBundles(w http.ResponseWriter, r *http.Request, rd *reader, page ledger.Page) error {
 	var first []byte
 	if len(page.Indexes) > 0 {
 		var err error
@@ -245,7 +265,7 @@ func (h *Handler) writeBundles(w http.ResponseWriter, r *http.Request, page ledg
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Cache-Control", readCache(rd, "no-cache"))
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	bw.WriteString(`{"bundles":[`)

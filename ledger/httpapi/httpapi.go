@@ -2,20 +2,30 @@
 //
 //	GET  /checkpoint                   the latest signed checkpoint (C2SP tlog-checkpoint)
 //	GET  /tile/<L>/<N>[.p/<W>]         hash tiles (C2SP tlog-tiles)
-//	GET  /tile/entries/<N>[.p/<W>]     entry bundles, gzipped if the client accepts it
+//	GET  /tile/entries/<N>[.p/<W>]     entry bundles, gzipped if the client accepts it (*: policy readers)
 //	POST /v1/entries                   one JWS → 201 + bundle (200 + bundle if already logged)
-//	GET  /v1/entries/{index}           the bundle of an entry
+//	GET  /v1/entries/{index}           the bundle of an entry (*)
 //	GET  /v1/pledges?nip=&date=        {"bundles": [...], "next_cursor": …} (or scheme=&id=&date=;
-//	                                   limit=1…1000, default 100; cursor=next_cursor)
+//	                                   limit=1…1000, default 100; cursor=next_cursor) (*)
 //	GET  /v1/people/{scheme}/{id}/history
 //	                                   {"events": [{"index", "type", "logged_at", "bundle"}],
-//	                                   "reads": [], "next_cursor": …} (limit=, cursor= as above)
+//	                                   "reads": [{"at", "reader", "request"}], "next_cursor": …}
+//	                                   (limit=, cursor= as above) (*)
+//	GET  /v1/me                        the history of the person whose enrolled key signs the request (*)
 //	GET  /v1/proof/consistency?from=&to=
 //	POST /v1/verify[?nip=&date=…]      a bundle → the verification report
 //	GET  /healthz                      {"status": "ok"|"degraded", "size": N, "appends": …}, or 503
 //	POST /v1/enrollment-requests       a request signed by the enrolled key → {"code","kid","expires"}
 //	GET  /v1/enrollment-requests[/{code}]  status (public), list and content (registrar reads)
 //	GET  /v1/templates[?agency=]       {"templates": [...], "next_cursor": …}, public
+//
+// (*) Restricted reads (DESIGN.md, "Private reads"): the request carries
+// "Authorization: PaktaSig <read token>" (package pledge has the format);
+// without one, or with one that does not check out, the answer is 401, and
+// 403 for a reader who may not read that person (readauth.go says who reads
+// what). Every restricted read that names a person is recorded durably
+// before it is answered, and the person's history lists it. Options.
+// PublicEntries serves them without a token (demos).
 //
 // A submission's body is the JWS with Content-Type application/jose
 // (compact) or application/jose+json (JSON serialization). Trailing
@@ -27,8 +37,8 @@
 // The handlers are thin: they parse the request, call the ledger and map its
 // errors to statuses. Every error body is JSON {"error": "...", "detail": …}.
 // Every request first passes Options.Authorize with the resource it reads or
-// writes (the Resource constants), the one place where read authorization
-// for private entries will go.
+// writes (the Resource constants): a hook for the embedding app's own
+// rules, on top of the read tokens.
 //
 // Limits (DESIGN.md, "Limits"): a body limit per endpoint (413), a body
 // read deadline (408), a budget for the request bodies held in memory at
@@ -67,6 +77,7 @@ const (
 	ResourceBundle       = "bundle"        // GET /v1/entries/{index}: entry bytes
 	ResourcePledges      = "pledges"       // GET /v1/pledges: entries of a person
 	ResourceHistory      = "history"       // GET /v1/people/{scheme}/{id}/history: every entry about a person
+	ResourceMe           = "me"            // GET /v1/me: the signer's own history
 	ResourceConsistency  = "consistency"   // GET /v1/proof/consistency
 	ResourceSubmit       = "submit"        // POST /v1/entries
 	ResourceVerify       = "verify"        // POST /v1/verify
@@ -102,11 +113,16 @@ type Options struct {
 	BodyTimeout time.Duration
 	// Authorize is called before every request is served, with the
 	// resource it asks for (a Resource constant). A non-nil error refuses
-	// the request with 403 and the error's text. nil means everything is
-	// public: today's log is. It is where private entries (DESIGN.md, "Not
-	// yet") will require an authorized reader for entry bundles, bundles
-	// and person queries.
+	// the request with 403 and the error's text. It adds the embedding
+	// app's own rules (a network, a time of day) to the read tokens that
+	// restricted reads need anyway; nil adds none.
 	Authorize func(r *http.Request, resource string) error
+	// PublicEntries serves the restricted reads (entry tiles, bundles,
+	// pledges, histories) to anyone, without a read token, and records
+	// none of them: for demos only, never for a log of real people. A
+	// request that carries a token is still checked and recorded. false
+	// (the default) keeps them restricted.
+	PublicEntries bool
 }
 
 // Handler serves the HTTP API of one log. It implements http.Handler.
@@ -115,16 +131,19 @@ type Handler struct {
 	log       *slog.Logger
 	maxBody   int64
 	authorize func(*http.Request, string) error
-	mux       *http.ServeMux
-	root      http.Handler
-	m         *metrics
-	lim       *limits
+	// publicEntries is Options.PublicEntries.
+	publicEntries bool
+	mux           *http.ServeMux
+	root          http.Handler
+	m             *metrics
+	lim           *limits
 }
 
 // New returns the handler for l. The caller keeps l open while the handler
 // serves, and closes it after the server has shut down.
 func New(l *ledger.Log, opts Options) *Handler {
-	h := &Handler{l: l, log: opts.Logger, maxBody: opts.MaxBodyBytes, authorize: opts.Authorize, mux: http.NewServeMux()}
+	h := &Handler{l: l, log: opts.Logger, maxBody: opts.MaxBodyBytes, authorize: opts.Authorize,
+		publicEntries: opts.PublicEntries, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -150,6 +169,7 @@ func New(l *ledger.Log, opts Options) *Handler {
 	h.route("GET", "/v1/entries/{index}", ResourceBundle, h.getBundle)
 	h.route("GET", "/v1/pledges", ResourcePledges, h.getPledges)
 	h.route("GET", "/v1/people/{scheme}/{id}/history", ResourceHistory, h.getHistory)
+	h.route("GET", "/v1/me", ResourceMe, h.getMe)
 	h.route("GET", "/v1/proof/consistency", ResourceConsistency, h.getConsistency)
 	h.route("POST", "/v1/verify", ResourceVerify, h.postVerify)
 	h.route("GET", "/healthz", ResourceHealth, h.getHealth)
@@ -266,7 +286,7 @@ func unwrap(w http.ResponseWriter) http.ResponseWriter {
 
 // writeJSON writes v as compact JSON with a trailing newline.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(v, json.Deterministic(true)) // maps in details: the same answer every time
 	if err != nil {
 		return err
 	}

@@ -24,12 +24,32 @@ type sumdbClient struct {
 	t    *testing.T
 	url  string
 	http *http.Client
+	// auth, when set, signs the reads of entry tiles (a policy reader's);
+	// without it the client is a public reader.
+	auth func(path string) string
 }
 
 // fetch GETs a path and fails the test on anything but 200.
 func (c sumdbClient) fetch(path string) []byte {
 	c.t.Helper()
-	resp, err := c.http.Get(c.url + "/" + path)
+	b, status := c.try(path)
+	if status != http.StatusOK {
+		c.t.Fatalf("GET /%s: %d %s", path, status, b)
+	}
+	return b
+}
+
+// try GETs a path and returns the body and status.
+func (c sumdbClient) try(path string) ([]byte, int) {
+	c.t.Helper()
+	req, err := http.NewRequest("GET", c.url+"/"+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.auth != nil && strings.HasPrefix(path, "tile/entries/") {
+		req.Header.Set("Authorization", "PaktaSig "+c.auth("/"+path))
+	}
+	resp, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -38,10 +58,7 @@ func (c sumdbClient) fetch(path string) []byte {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		c.t.Fatalf("GET /%s: %d %s", path, resp.StatusCode, b)
-	}
-	return b
+	return b, resp.StatusCode
 }
 
 // c2spPath maps a tlog tile path (tile/8/L/N[.p/W], tile/8/data/N[.p/W])
@@ -122,7 +139,7 @@ func (c sumdbClient) record(tree tlog.Tree, i int64) []byte {
 // agree with tlog's byte for byte.
 func TestInteropWithSumdb(t *testing.T) {
 	e := newEnv(t, nil, Options{})
-	c := sumdbClient{t: t, url: e.srv.URL, http: e.srv.Client()}
+	c := sumdbClient{t: t, url: e.srv.URL, http: e.srv.Client(), auth: func(path string) string { return e.readToken(e.Supervisor, path) }}
 
 	e.appendMany(0, 300)
 	old := c.tree(e.VKey)
@@ -194,5 +211,39 @@ func TestInteropWithSumdb(t *testing.T) {
 	}
 	if h, err := tlog.TreeHash(tree.N, hr); err != nil || h != tree.Hash {
 		t.Fatalf("tree hash %v, %v", h, err)
+	}
+}
+
+// TestPublicReaderWithSumdb: without any credentials, a client built from
+// golang.org/x/mod/sumdb alone checks the checkpoints, every hash tile and
+// the consistency of two checkpoints, and is refused every entry tile.
+func TestPublicReaderWithSumdb(t *testing.T) {
+	e := newEnv(t, nil, Options{})
+	c := sumdbClient{t: t, url: e.srv.URL, http: e.srv.Client()}
+	e.appendMany(0, 300)
+	old := c.tree(e.VKey)
+	e.appendMany(300, 600)
+	tree := c.tree(e.VKey)
+	hr := tlog.TileHashReader(tree, c)
+	tp, err := tlog.ProveTree(tree.N, old.N, hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tlog.CheckTree(tp, tree.N, tree.Hash, old.N, old.Hash); err != nil {
+		t.Fatal(err)
+	}
+	// Every hash tile of the tree, each checked by tlog against the root.
+	for _, tile := range tlog.NewTiles(8, 0, tree.N) {
+		if _, err := hr.ReadHashes([]int64{tlog.StoredHashIndex(tile.L*8, tile.N*256+int64(tile.W)-1)}); err != nil {
+			t.Fatalf("tile %s: %v", tile.Path(), err)
+		}
+	}
+	if h, err := tlog.TreeHash(tree.N, hr); err != nil || h != tree.Hash {
+		t.Fatalf("tree hash %v, %v", h, err)
+	}
+	for _, path := range []string{"tile/entries/000", "tile/entries/001.p/44", "tile/entries/002.p/88"} {
+		if b, status := c.try(path); status != http.StatusUnauthorized || !bytes.Contains(b, []byte("PaktaSig")) {
+			t.Errorf("GET /%s without credentials: %d %s", path, status, b)
+		}
 	}
 }

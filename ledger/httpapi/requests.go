@@ -184,6 +184,9 @@ func (h *Handler) listRequests(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if rd.registrar == nil && rd.policyReader == nil {
+		return forbidden(fmt.Sprintf("%s may not list enrollment requests: a registrar (its agencies) or a policy reader does", rd.name()))
+	}
 	page, more, err := h.l.Requests().List(r.Context(), rd.scope(), after, limit)
 	if err != nil {
 		return err

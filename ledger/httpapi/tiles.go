@@ -3,10 +3,14 @@ package httpapi
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/pakta-id/pakta/ledger"
+	"github.com/pakta-id/pakta/ledger/client"
 )
 
 // Cache-Control values.
@@ -35,47 +39,11 @@ func parseTileLevel(s string) (uint8, bool) {
 	return uint8(n), true
 }
 
-// parseTileIndex parses the <N>[.p/<W>] part of a tile path strictly, as
-// C2SP tlog-tiles spells it: N in zero-padded 3-digit elements, all but the
-// last prefixed with "x", and no leading all-zero element (so every index
-// has exactly one path); W a decimal 1 to 255 with no leading zeros.
+// parseTileIndex parses the <N>[.p/<W>] part of a tile path strictly
+// (client.ParseTileIndex: the one place that knows the spelling).
 func parseTileIndex(s string) (tilePath, bool) {
-	elems := strings.Split(s, "/")
-	width := 256
-	if n := len(elems); n >= 2 && strings.HasSuffix(elems[n-2], ".p") {
-		w, ok := parseDecimal(elems[n-1])
-		if !ok || w < 1 || w > 255 {
-			return tilePath{}, false
-		}
-		width = int(w)
-		elems[n-2] = strings.TrimSuffix(elems[n-2], ".p")
-		elems = elems[:n-1]
-	}
-	// 2^64 has 20 digits: at most 7 elements.
-	if len(elems) == 0 || len(elems) > 7 {
-		return tilePath{}, false
-	}
-	var index uint64
-	for i, e := range elems {
-		if i < len(elems)-1 {
-			if !strings.HasPrefix(e, "x") {
-				return tilePath{}, false
-			}
-			e = e[1:]
-			if i == 0 && e == "000" {
-				return tilePath{}, false
-			}
-		}
-		if len(e) != 3 || !isDigits(e) {
-			return tilePath{}, false
-		}
-		d, _ := strconv.ParseUint(e, 10, 64)
-		if index > (math.MaxUint64-d)/1000 {
-			return tilePath{}, false
-		}
-		index = index*1000 + d
-	}
-	return tilePath{index: index, width: width}, true
+	index, width, ok := client.ParseTileIndex(s)
+	return tilePath{index: index, width: width}, ok
 }
 
 func isDigits(s string) bool {
@@ -122,13 +90,21 @@ func (h *Handler) getHashTile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeTile(w, tp, b, "")
+	writeTile(w, tp, b, "", false)
 	return nil
 }
 
 // getEntryBundle serves GET /tile/entries/{index...}, gzipped for clients
-// that accept it.
+// that accept it: a restricted read for policy readers only (one tile names
+// up to 256 people), recorded for every person it names.
 func (h *Handler) getEntryBundle(w http.ResponseWriter, r *http.Request) error {
+	rd, err := h.restricted(w, r)
+	if err != nil {
+		return err
+	}
+	if rd != nil && rd.policyReader == nil {
+		return forbidden(fmt.Sprintf("%s may not read entry tiles: one holds up to 256 people, so only the policy's readers (auditor, supervisor) read them; hash tiles and checkpoints are public", rd.name()))
+	}
 	tp, ok := parseTileIndex(r.PathValue("index"))
 	if !ok {
 		return malformedTile(r.URL.Path)
@@ -139,6 +115,21 @@ func (h *Handler) getEntryBundle(w http.ResponseWriter, r *http.Request) error {
 	b, err := h.l.EntryBundle(r.Context(), tp.index, tp.width)
 	if err != nil {
 		return err
+	}
+	if rd != nil {
+		var people []ledger.PersonRef
+		for i := range uint64(tp.width) {
+			ps, err := h.l.PeopleOf(r.Context(), tp.index*256+i)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				people = append(people, ledger.PersonRef{Scheme: p.Scheme, ID: p.ID})
+			}
+		}
+		if err := h.recordRead(r.Context(), rd, people); err != nil {
+			return err
+		}
 	}
 	w.Header().Add("Vary", "Accept-Encoding")
 	encoding := ""
@@ -151,22 +142,35 @@ func (h *Handler) getEntryBundle(w http.ResponseWriter, r *http.Request) error {
 		}
 		b, encoding = buf.Bytes(), "gzip"
 	}
-	writeTile(w, tp, b, encoding)
+	writeTile(w, tp, b, encoding, rd != nil)
 	return nil
 }
 
-func writeTile(w http.ResponseWriter, tp tilePath, b []byte, encoding string) {
+// readCache is the Cache-Control of a restricted read's answer: private,
+// so that no shared cache keeps it for the next caller, unless it was a
+// public read (Options.PublicEntries).
+func readCache(rd *reader, value string) string {
+	if rd == nil {
+		return value
+	}
+	return value + ", private"
+}
+
+func writeTile(w http.ResponseWriter, tp tilePath, b []byte, encoding string, private bool) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/octet-stream")
 	hdr.Set("Content-Length", strconv.Itoa(len(b)))
 	if encoding != "" {
 		hdr.Set("Content-Encoding", encoding)
 	}
+	cc := cachePartial
 	if tp.width == 256 {
-		hdr.Set("Cache-Control", cacheImmutable)
-	} else {
-		hdr.Set("Cache-Control", cachePartial)
+		cc = cacheImmutable
 	}
+	if private {
+		cc = strings.Replace(cc, "public", "private", 1)
+	}
+	hdr.Set("Cache-Control", cc)
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 }

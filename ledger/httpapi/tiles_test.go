@@ -237,12 +237,13 @@ func (e *env) entryBundle(t *testing.T, path string) [][]byte {
 	t.Helper()
 	req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
 	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("Authorization", "PaktaSig "+e.readToken(e.Supervisor, path))
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Vary") != "Accept-Encoding" {
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Vary") != "Accept-Encoding" || resp.Header.Get("Cache-Control")[:7] != "private" {
 		t.Fatalf("%s: %d %v", path, resp.StatusCode, resp.Header)
 	}
 	zr, err := gzip.NewReader(resp.Body)
