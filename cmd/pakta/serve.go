@@ -87,7 +87,7 @@ stderr (--log-format text or json).`,
 			if cacheMiB < 0 {
 				return usagef("--cache-size %d: must be at least 0", cacheMiB)
 			}
-			cfg.CacheSize = cacheMiB << 20
+			cfg.Pebble.CacheSize = cacheMiB << 20
 			switch {
 			case diskReserveMiB < 0:
 				cfg.DiskReserve = -1 // checks off
