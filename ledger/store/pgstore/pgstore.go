@@ -279,3 +279,17 @@ func prefixEnd(prefix []byte) []byte {
 	}
 	return nil
 }
+
+// Drop deletes the log in schema, tables and rows, for good: for tests and
+// benchmarks that made a schema of their own.
+func Drop(ctx context.Context, url, schema string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("pgstore: drop %s: %w", schema, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		return fmt.Errorf("pgstore: drop %s: %w", schema, err)
+	}
+	return nil
+}
