@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/pakta-id/pakta/ledger/internal/logtest"
+	"github.com/pakta-id/pakta/ledger/store/pgstore"
+	"github.com/pakta-id/pakta/ledger/store/pgstore/pgtest"
 	"github.com/pakta-id/pakta/pledge"
+	"github.com/pakta-id/pakta/verify"
 )
 
 const testOrigin = "pakta.test/log"
@@ -39,7 +42,10 @@ type env struct {
 	*logtest.Fixture
 	t     testing.TB
 	dir   string
-	clock *clock
+	// schema is the log's PostgreSQL schema when the tests run on pgstore
+	// (PAKTA_TEST_ENGINE=postgres), else "".
+	schema string
+	clock  *clock
 	cfg   Config
 	log   *Log
 
@@ -62,6 +68,10 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
 	f := logtest.New(t, testOrigin, seedPrefix)
 	e := &env{Fixture: f, t: t, dir: t.TempDir(), clock: &clock{now: logtest.Morning}, published: map[string]bool{}}
+	if onPostgres() {
+		pgtest.URL(t) // skips or fails first, if there is no server
+		e.schema = pgtest.Schema(t)
+	}
 	e.cfg = Config{Signer: f.Signer, Policy: f.Policy, Clock: e.clock.Now}
 	if mod != nil {
 		mod(&e.cfg)
@@ -77,11 +87,49 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 
 func (e *env) open() {
 	e.t.Helper()
-	l, err := Open(context.Background(), e.dir, e.cfg)
+	l, err := e.tryOpen(e.cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.log = l
+}
+
+// tryOpen opens e's log with cfg, on e's engine.
+func (e *env) tryOpen(cfg Config) (*Log, error) {
+	if e.schema == "" {
+		return Open(context.Background(), e.dir, cfg)
+	}
+	st, err := pgstore.Open(context.Background(), pgtest.URL(e.t), pgstore.Options{Schema: e.schema})
+	if err != nil {
+		return nil, err
+	}
+	return New(context.Background(), st, cfg)
+}
+
+// audit audits e's log, which must be closed, on e's engine.
+func (e *env) audit(ctx context.Context, policy *verify.Policy) (*AuditSummary, error) {
+	if e.schema == "" {
+		return Audit(ctx, e.dir, policy, AuditOptions{})
+	}
+	st, err := pgstore.Open(ctx, pgtest.URL(e.t), pgstore.Options{Schema: e.schema, ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return AuditStore(ctx, st, policy, AuditOptions{})
+}
+
+// onPostgres reports whether the ledger's tests run on PostgreSQL
+// (PAKTA_TEST_ENGINE=postgres) rather than on Pebble in a directory.
+func onPostgres() bool { return os.Getenv("PAKTA_TEST_ENGINE") == "postgres" }
+
+// pebbleOnly skips a test that reads or writes the Pebble directory itself
+// when the tests run on PostgreSQL.
+func pebbleOnly(t testing.TB) {
+	t.Helper()
+	if onPostgres() {
+		t.Skip("about the Pebble directory: not on PostgreSQL")
+	}
 }
 
 func (e *env) reopen() {
