@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )

@@ -14,8 +14,8 @@ import (
 	"github.com/transparency-dev/merkle/compact"
 
 	"github.com/pakta-id/pakta/ledger/client"
-	"github.com/pakta-id/pakta/ledger/internal/store"
-	"github.com/pakta-id/pakta/ledger/internal/store/pebblestore"
+	"github.com/pakta-id/pakta/ledger/store"
+	"github.com/pakta-id/pakta/ledger/store/pebblestore"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -68,6 +68,18 @@ func Audit(ctx context.Context, dir string, policy *verify.Policy, opts AuditOpt
 		return nil, fmt.Errorf("ledger: audit: opening %s: %w", dir, err)
 	}
 	defer st.Close()
+	if err := registrarsKept(ctx, st, policy); err != nil {
+		return nil, err
+	}
+	sum, err := audit(ctx, st, policy, opts)
+	return sum, interrupted(ctx, err)
+}
+
+// AuditStore is Audit on a log stored in st, on any engine: a standby's
+// database, say. No writer may append to st during the audit (for Pebble,
+// Audit's directory lock sees to that): its checkpoints are listed after
+// its tree is read.
+func AuditStore(ctx context.Context, st store.Reader, policy *verify.Policy, opts AuditOptions) (*AuditSummary, error) {
 	if err := registrarsKept(ctx, st, policy); err != nil {
 		return nil, err
 	}

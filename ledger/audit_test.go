@@ -14,7 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/pakta-id/pakta/ledger/internal/store/pebblestore"
+	"github.com/pakta-id/pakta/ledger/store/pebblestore"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -115,6 +115,7 @@ func TestProofsAgainstCheckpoints(t *testing.T) {
 }
 
 func TestAuditAgreesAndRefusesHeldLog(t *testing.T) {
+	pebbleOnly(t)
 	e := newEnv(t, func(c *Config) { c.MaxBatch = 16 })
 	fill(t, e, 120, 2)
 	e.publish("Pilkada 2024")
@@ -154,6 +155,7 @@ func TestAuditAgreesAndRefusesHeldLog(t *testing.T) {
 // TestAuditFindsTampering: flip one byte of an entry, of a tile, of an
 // index row, directly in Pebble; the audit names the place.
 func TestAuditFindsTampering(t *testing.T) {
+	pebbleOnly(t)
 	e := newEnv(t, func(c *Config) { c.MaxBatch = 64 })
 	fill(t, e, 200, 3)
 	e.log.Close()

@@ -150,24 +150,14 @@ func InitDir(ctx context.Context, dir, origin string, random io.Reader) (*DirInf
 
 // OpenDir opens the log in a directory that InitDir (or "pakta init") made:
 // it reads what cfg leaves nil, the checkpoint key from log.key and the trust
-// policy from policy.json, and opens the log in db/ as Open does. Unlike
-// Open, it never creates a log: a directory without one is a *DirError
-// wrapping fs.ErrNotExist. A log that another process holds (a running
-// server) is ErrLocked.
+// policy from policy.json (see DirConfig), and opens the log in db/ as Open
+// does. Unlike Open, it never creates a log: a directory without one is a
+// *DirError wrapping fs.ErrNotExist. A log that another process holds (a
+// running server) is ErrLocked.
 func OpenDir(ctx context.Context, dir string, cfg Config) (*Log, error) {
-	if cfg.Signer == nil {
-		s, err := readNoteSigner(filepath.Join(dir, LogKeyFile))
-		if err != nil {
-			return nil, err
-		}
-		cfg.Signer = s
-	}
-	if cfg.Policy == nil {
-		p, err := ReadPolicyFile(filepath.Join(dir, PolicyFile))
-		if err != nil {
-			return nil, err
-		}
-		cfg.Policy = p
+	cfg, err := DirConfig(dir, cfg)
+	if err != nil {
+		return nil, err
 	}
 	db := filepath.Join(dir, DBDir)
 	if st, err := os.Stat(db); err != nil {
@@ -176,6 +166,28 @@ func OpenDir(ctx context.Context, dir string, cfg Config) (*Log, error) {
 		return nil, &DirError{Path: db, Err: errors.New("not a directory")}
 	}
 	return Open(ctx, db, cfg)
+}
+
+// DirConfig returns cfg with what it leaves nil read from a directory that
+// InitDir made: the checkpoint key from log.key and the trust policy from
+// policy.json. It is how a log stored elsewhere (New, on another engine)
+// keeps its keys and policy in files: the directory need not hold db/.
+func DirConfig(dir string, cfg Config) (Config, error) {
+	if cfg.Signer == nil {
+		s, err := readNoteSigner(filepath.Join(dir, LogKeyFile))
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Signer = s
+	}
+	if cfg.Policy == nil {
+		p, err := ReadPolicyFile(filepath.Join(dir, PolicyFile))
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Policy = p
+	}
+	return cfg, nil
 }
 
 // ReadPolicyFile reads and checks a trust policy file; any problem with it is

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 )
 
 // DefaultDiskReserve is the free disk space below which appends are

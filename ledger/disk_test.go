@@ -71,6 +71,7 @@ func fillDisk(t *testing.T, dir string, leave uint64) string {
 // freed; a batch that passed Append's check is refused by the sequencer's
 // own check before anything is written.
 func TestDiskReserve(t *testing.T) {
+	pebbleOnly(t)
 	mnt := tmpfs(t, 96)
 	e := newEnv(t, nil)
 	e.log.Close()

@@ -25,6 +25,8 @@
 //     already logged; a different pledge by the same signer for the same
 //     template and election is a conflict unless it supersedes the latest.
 //
-// Pebble stays inside this package, behind the byte store of
-// ledger/internal/store and its conformance suite.
+// The log is stored through the byte store contract of ledger/store, which
+// every engine passes with the conformance suite in ledger/store/storetest:
+// Open uses the embedded default (Pebble, ledger/store/pebblestore), New
+// takes any engine (ledger/store/pgstore for PostgreSQL).
 package ledger

@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/pakta-id/pakta/ledger/internal/logtest"
+	"github.com/pakta-id/pakta/ledger/store/pgstore"
+	"github.com/pakta-id/pakta/ledger/store/pgstore/pgtest"
 	"github.com/pakta-id/pakta/pledge"
+	"github.com/pakta-id/pakta/verify"
 )
 
 const testOrigin = "pakta.test/log"
@@ -37,11 +40,14 @@ func (c *clock) Set(t time.Time) {
 // (the morning of 27 November 2023, WITA).
 type env struct {
 	*logtest.Fixture
-	t     testing.TB
-	dir   string
-	clock *clock
-	cfg   Config
-	log   *Log
+	t   testing.TB
+	dir string
+	// schema is the log's PostgreSQL schema when the tests run on pgstore
+	// (PAKTA_TEST_ENGINE=postgres), else "".
+	schema string
+	clock  *clock
+	cfg    Config
+	log    *Log
 
 	mu        sync.Mutex
 	published map[string]bool // elections whose template is logged
@@ -67,6 +73,10 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 func newEnvOf(t testing.TB, f *logtest.Fixture, mod func(*Config)) *env {
 	t.Helper()
 	e := &env{Fixture: f, t: t, dir: t.TempDir(), clock: &clock{now: logtest.Morning}, published: map[string]bool{}}
+	if onPostgres() {
+		pgtest.URL(t) // skips or fails first, if there is no server
+		e.schema = pgtest.Schema(t)
+	}
 	e.cfg = Config{Signer: f.Signer, Policy: f.Policy, Clock: e.clock.Now}
 	if mod != nil {
 		mod(&e.cfg)
@@ -82,11 +92,49 @@ func newEnvOf(t testing.TB, f *logtest.Fixture, mod func(*Config)) *env {
 
 func (e *env) open() {
 	e.t.Helper()
-	l, err := Open(context.Background(), e.dir, e.cfg)
+	l, err := e.tryOpen(e.cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.log = l
+}
+
+// tryOpen opens e's log with cfg, on e's engine.
+func (e *env) tryOpen(cfg Config) (*Log, error) {
+	if e.schema == "" {
+		return Open(context.Background(), e.dir, cfg)
+	}
+	st, err := pgstore.Open(context.Background(), pgtest.URL(e.t), pgstore.Options{Schema: e.schema})
+	if err != nil {
+		return nil, err
+	}
+	return New(context.Background(), st, cfg)
+}
+
+// audit audits e's log, which must be closed, on e's engine.
+func (e *env) audit(ctx context.Context, policy *verify.Policy) (*AuditSummary, error) {
+	if e.schema == "" {
+		return Audit(ctx, e.dir, policy, AuditOptions{})
+	}
+	st, err := pgstore.Open(ctx, pgtest.URL(e.t), pgstore.Options{Schema: e.schema, ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return AuditStore(ctx, st, policy, AuditOptions{})
+}
+
+// onPostgres reports whether the ledger's tests run on PostgreSQL
+// (PAKTA_TEST_ENGINE=postgres) rather than on Pebble in a directory.
+func onPostgres() bool { return os.Getenv("PAKTA_TEST_ENGINE") == "postgres" }
+
+// pebbleOnly skips a test that reads or writes the Pebble directory itself
+// when the tests run on PostgreSQL.
+func pebbleOnly(t testing.TB) {
+	t.Helper()
+	if onPostgres() {
+		t.Skip("about the Pebble directory: not on PostgreSQL")
+	}
 }
 
 func (e *env) reopen() {

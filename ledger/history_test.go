@@ -110,7 +110,7 @@ func TestHistoryAndRulings(t *testing.T) {
 	}
 	e.log.Close()
 	e.log = nil
-	if _, err := Audit(ctx, e.dir, e.Policy, AuditOptions{}); err != nil {
+	if _, err := e.audit(ctx, e.Policy); err != nil {
 		t.Fatalf("audit: %v", err)
 	}
 }

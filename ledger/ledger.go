@@ -14,8 +14,8 @@ import (
 	"github.com/transparency-dev/merkle/compact"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
-	"github.com/pakta-id/pakta/ledger/internal/store/pebblestore"
+	"github.com/pakta-id/pakta/ledger/store"
+	"github.com/pakta-id/pakta/ledger/store/pebblestore"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -30,14 +30,6 @@ const (
 	// about 30 million entries. The rows at the right edge of the lower
 	// levels, where new entries' proofs read, come on top (16 at most).
 	DefaultCacheRows = 1024
-	// DefaultCacheSize is Pebble's block cache, on top of its memtables
-	// (pebblestore adds their room): it serves entry reads, the
-	// acceptance rules' point reads and the lower levels of proofs.
-	DefaultCacheSize = 64 << 20
-	// DefaultMemTableSize is Pebble's write buffer: large enough that bulk
-	// appends do not stall on flushes (4 MiB did), small enough that two of
-	// them (one flushing) stay cheap.
-	DefaultMemTableSize = 32 << 20
 )
 
 // Config configures a log. Signer and Policy are required; every other zero
@@ -68,9 +60,10 @@ type Config struct {
 	// MaxPending is how many verified submissions may wait for the
 	// sequencer before Append pushes back; 0 means DefaultMaxPending.
 	MaxPending int
-	// CacheSize is the storage engine's block cache in bytes; 0 means
-	// DefaultCacheSize.
-	CacheSize int64
+	// Pebble configures the embedded engine that Open and OpenDir use (its
+	// zero value is pebblestore's defaults; a nil Logger means Logger). New
+	// ignores it: the engine passed in owns its settings.
+	Pebble pebblestore.Options
 	// CacheRows is how many hash rows of the upper tree levels (8 and up)
 	// are kept in memory for proofs; 0 means DefaultCacheRows.
 	CacheRows int
@@ -144,42 +137,23 @@ type Result struct {
 	LoggedAt  time.Time
 }
 
-// Open opens the log in dir, creating it if it does not exist. It checks
-// that the stored checkpoint agrees with the stored tree, signs a new one if
-// the process died between a commit and its checkpoint, and refuses to open
-// a log whose stored checkpoint contradicts its tree (a fork).
+// Open opens the log stored by the embedded engine (Pebble, configured by
+// cfg.Pebble) in dir, creating it if it does not exist, as New does on that
+// store. Beside New, it watches the free space of dir's disk (see
+// Config.DiskReserve).
 func Open(ctx context.Context, dir string, cfg Config) (*Log, error) {
-	if cfg.Signer == nil || cfg.Policy == nil {
-		return nil, errors.New("ledger: Config.Signer and Config.Policy are required")
-	}
-	if cfg.Signer.Name() != cfg.Policy.Origin {
-		return nil, fmt.Errorf("ledger: the checkpoint key is named %q but the policy's origin is %q", cfg.Signer.Name(), cfg.Policy.Origin)
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if cfg.MaxBatch <= 0 {
-		cfg.MaxBatch = DefaultMaxBatch
-	}
-	if cfg.MaxDelay <= 0 {
-		cfg.MaxDelay = DefaultMaxDelay
-	}
-	if cfg.MaxPending <= 0 {
-		cfg.MaxPending = DefaultMaxPending
-	}
-	if cfg.CacheSize <= 0 {
-		cfg.CacheSize = DefaultCacheSize
-	}
-	if cfg.CacheRows <= 0 {
-		cfg.CacheRows = DefaultCacheRows
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	if err := checkDisk(dir, cfg.DiskReserve); err != nil {
 		return nil, err
 	}
-	st, err := pebblestore.Open(ctx, dir, pebblestore.Options{Logger: cfg.Logger, CacheSize: cfg.CacheSize, MemTableSize: DefaultMemTableSize})
+	popts := cfg.Pebble
+	if popts.Logger == nil {
+		popts.Logger = cfg.Logger
+	}
+	st, err := pebblestore.Open(ctx, dir, popts)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return nil, fmt.Errorf("%w (a running server?): %s: %w", ErrLocked, dir, err)
@@ -196,6 +170,57 @@ func Open(ctx context.Context, dir string, cfg Config) (*Log, error) {
 		l.log.Warn("free disk space is below the reserve: appends are refused until there is more", "free_mib", s.Free>>20, "reserve_mib", s.Reserve>>20, "dir", dir)
 	}
 	return l, nil
+}
+
+// New opens the log stored in st, which it owns from then on: Close closes
+// st, and so does New when it fails. It checks that the stored checkpoint
+// agrees with the stored tree, signs a new one if the process died between
+// a commit and its checkpoint, and refuses to open a log whose stored
+// checkpoint contradicts its tree (a fork). Config.Pebble and
+// Config.DiskReserve do not apply: the engine owns its settings and its
+// space.
+func New(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	l, err := open(ctx, st, cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// withDefaults checks cfg's required fields and fills in the defaults of
+// its zero values.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Signer == nil || cfg.Policy == nil {
+		return cfg, errors.New("ledger: Config.Signer and Config.Policy are required")
+	}
+	if cfg.Signer.Name() != cfg.Policy.Origin {
+		return cfg, fmt.Errorf("ledger: the checkpoint key is named %q but the policy's origin is %q", cfg.Signer.Name(), cfg.Policy.Origin)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.MaxDelay <= 0 {
+		cfg.MaxDelay = DefaultMaxDelay
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = DefaultMaxPending
+	}
+	if cfg.CacheRows <= 0 {
+		cfg.CacheRows = DefaultCacheRows
+	}
+	return cfg, nil
 }
 
 func open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {

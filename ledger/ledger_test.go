@@ -365,6 +365,7 @@ func TestConcurrentAppends(t *testing.T) {
 }
 
 func TestOpenRefusesWrongKeyAndSecondWriter(t *testing.T) {
+	pebbleOnly(t) // pgstore's second writer: its own tests
 	e := newEnv(t, nil)
 	if _, err := Open(context.Background(), e.dir, e.cfg); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second writer: %v", err)

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 )
 
 // ErrReplay: a read token's nonce was already used (UseNonce). HTTP 401.

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 	"github.com/pakta-id/pakta/pledge"
 )
 

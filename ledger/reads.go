@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 	"github.com/pakta-id/pakta/pledge"
 )
 

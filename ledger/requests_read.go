@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 )
 
 // The reads of enrollment requests: the status to anyone, the content and

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 )
 
 // Row keys. The store treats them as opaque bytes; the first byte names the

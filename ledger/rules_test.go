@@ -199,14 +199,14 @@ func TestTrustRules(t *testing.T) {
 	}
 	cfg := e.cfg
 	cfg.Policy = dropped
-	if _, err := Open(ctx, e.dir, cfg); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), te.mamuju.KeyID()) {
+	if _, err := e.tryOpen(cfg); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), te.mamuju.KeyID()) {
 		t.Fatalf("opening with a policy that lacks a used registrar: %v", err)
 	}
-	if _, err := Audit(ctx, e.dir, dropped, AuditOptions{}); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), te.mamuju.KeyID()) {
+	if _, err := e.audit(ctx, dropped); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), te.mamuju.KeyID()) {
 		t.Fatalf("audit with a policy that lacks a used registrar: %v", err)
 	}
 	// The full policy audits clean: the log's rules and audit's replay agree.
-	if _, err := Audit(ctx, e.dir, te.policy, AuditOptions{}); err != nil {
+	if _, err := e.audit(ctx, te.policy); err != nil {
 		t.Fatalf("audit: %v", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )

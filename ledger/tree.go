@@ -11,7 +11,7 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 )
 
 // Tiles: the log keeps every level of the Merkle tree as rows of 256 hashes

@@ -11,8 +11,8 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
-	"github.com/pakta-id/pakta/ledger/internal/store/pebblestore"
+	"github.com/pakta-id/pakta/ledger/store"
+	"github.com/pakta-id/pakta/ledger/store/pebblestore"
 )
 
 // levels computes every complete node of the tree over leaves, level by

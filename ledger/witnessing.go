@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 	"github.com/pakta-id/pakta/ledger/witness"
 	"github.com/pakta-id/pakta/verify"
 )

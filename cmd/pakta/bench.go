@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,12 +16,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pakta-id/pakta/cmd/pakta/internal/loadgen"
+	"github.com/pakta-id/pakta/ledger"
+	"github.com/pakta-id/pakta/ledger/store/pgstore"
 	"github.com/pakta-id/pakta/pledge"
 )
 
 func newBenchCmd() *cobra.Command {
 	var (
 		dir, server, registrarKey string
+		storeURL, storeSchema     string
 		cfg                       loadgen.Config
 		baseline, asJSON          bool
 	)
@@ -34,6 +38,9 @@ with C concurrent clients, then reads bundles and queries pledges by person.
 
   (default)      in process, on a new temporary log that is deleted after
   --dir D        in process, on the log in D (it grows by 2N entries)
+  --store URL    in process, the log in PostgreSQL (a new schema, dropped
+                 after, unless --store-schema names one; keys from --dir or
+                 a temporary directory)
   --server URL   over HTTP to a running pakta serve; --registrar-key (default
                  ./pakta-data/registrar.jwk) must be a registrar its policy trusts
 
@@ -57,8 +64,8 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 			if len(args) != 0 {
 				return usagef("bench takes no arguments")
 			}
-			if dir != "" && server != "" {
-				return usagef("give --dir or --server, not both")
+			if dir != "" && server != "" || storeURL != "" && server != "" {
+				return usagef("give --dir (or --store) or --server, not both")
 			}
 			if cfg.Duration < 0 || cfg.Rate < 0 || cfg.Window <= 0 {
 				return usagef("--rate and --duration must be at least 0, --window above 0")
@@ -106,7 +113,16 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 					return usageError(err)
 				}
 				cfg.Registrar = k
-				l, err := d.openLog(ctx)
+				var l *ledger.Log
+				if storeURL != "" {
+					if storeSchema == "" {
+						storeSchema = fmt.Sprintf("pakta_bench_%d", time.Now().UnixNano())
+						defer pgstore.Drop(context.WithoutCancel(ctx), storeURL, storeSchema)
+					}
+					l, err = openPostgres(ctx, d, storeURL, storeSchema, ledger.Config{}, slog.New(slog.DiscardHandler))
+				} else {
+					l, err = d.openLog(ctx)
+				}
 				if err != nil {
 					return err
 				}
@@ -173,6 +189,8 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 	f.IntVar(&cfg.Reads, "reads", 0, "bundle reads and queries (default: one per employee)")
 	f.IntVar(&cfg.LogReads, "log-reads", 0, "then read this many bundles at random indexes over the whole log (cold reads)")
 	f.StringVar(&dir, "dir", "", "benchmark the log in this data directory (default: a temporary one)")
+	f.StringVar(&storeURL, "store", "", "benchmark in process with the log in this PostgreSQL database (a postgres:// `URL`)")
+	f.StringVar(&storeSchema, "store-schema", "", "with --store: the schema (default: a new one, dropped after)")
 	f.StringVar(&server, "server", "", "benchmark a running server at this URL")
 	f.StringVar(&registrarKey, "registrar-key", "", "registrar key for --server (default ./pakta-data/registrar.jwk)")
 	f.BoolVar(&baseline, "baseline", false, "with --server: also measure a no-op HTTP server, for the ratio")

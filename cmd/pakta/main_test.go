@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/pakta-id/pakta/ledger/store/pgstore/pgtest"
 )
 
 // testCommands are the programs the tests put on PATH, run by this test
@@ -21,7 +23,19 @@ var testCommands = map[string]func(){
 }
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, testCommands)
+	// testscript.Main exits: the PostgreSQL cluster of the tests that
+	// asked for one is stopped in the exit path of the test binary only.
+	testscript.Main(stopping{m}, testCommands)
+}
+
+// stopping runs the tests, then stops the throwaway PostgreSQL cluster if
+// one was started (pgtest).
+type stopping struct{ m *testing.M }
+
+func (s stopping) Run() int {
+	code := s.m.Run()
+	pgtest.Stop()
+	return code
 }
 
 // TestScripts runs the testscript scripts in testdata/*.txtar. Scripts see

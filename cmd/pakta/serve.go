@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	_ "net/http/pprof" // only served on --pprof's own listener
+	neturl "net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -20,11 +21,13 @@ import (
 	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/ledger/httpapi"
 	"github.com/pakta-id/pakta/ledger/httpapi/web"
+	"github.com/pakta-id/pakta/ledger/store/pgstore"
 )
 
 func newServeCmd() *cobra.Command {
 	var (
 		dir, listen, logFormat, logLevel, pprofAddr string
+		storeURL, storeSchema                       string
 		memLimit, cacheMiB                          int64
 		cfg                                         ledger.Config
 		apiOpts                                     httpapi.Options
@@ -74,6 +77,14 @@ submissions and verifications at once (503 + Retry-After past either),
 log's disk has less than --disk-reserve MiB free (reads go on; /healthz
 says so). On a full or read-only disk serve exits 1 at once.
 
+Storage: the log is kept in --dir/db (Pebble, embedded) unless --store
+names a PostgreSQL database (postgres://user@host/db?sslmode=...), where it
+lives in the schema --store-schema (default pakta), created on first use;
+keys and the policy stay files in --dir ("pakta init" first; a standby
+needs a copy of that directory). One server writes a log at a time: a
+second one on the same database waits for the first's lock, then takes
+over where it stopped.
+
 On SIGINT or SIGTERM it stops accepting connections, finishes every
 in-flight append (each is durable before it is answered), closes the log and
 exits 0; a signal while the log is still opening exits 1 at once. Logs go to
@@ -109,7 +120,7 @@ stderr (--log-format text or json).`,
 			if cacheMiB < 0 {
 				return usagef("--cache-size %d: must be at least 0", cacheMiB)
 			}
-			cfg.CacheSize = cacheMiB << 20
+			cfg.Pebble.CacheSize = cacheMiB << 20
 			switch {
 			case diskReserveMiB < 0:
 				cfg.DiskReserve = -1 // checks off
@@ -131,6 +142,9 @@ stderr (--log-format text or json).`,
 			}
 			ctx := cmd.Context()
 			l, err := untilDone(ctx, func() (*ledger.Log, error) {
+				if storeURL != "" {
+					return openPostgres(ctx, d, storeURL, storeSchema, cfg, logger)
+				}
 				return openForServe(ctx, d, cfg, logger)
 			})
 			if err != nil {
@@ -175,7 +189,7 @@ stderr (--log-format text or json).`,
 			if apiOpts.PublicEntries {
 				logger.Warn("--public-entries: entries, names, NIPs and histories are readable by anyone, unrecorded (a demo, never for real people's data)")
 			}
-			logger.Info("serving", "addr", "http://"+ln.Addr().String(), "origin", l.Origin(), "size", size, "dir", dir, "malloc_tuned", mallocTuned())
+			logger.Info("serving", "addr", "http://"+ln.Addr().String(), "origin", l.Origin(), "size", size, "dir", dir, "store", storeName(storeURL), "malloc_tuned", mallocTuned())
 			logger.Info("the signing page", "url", "http://"+ln.Addr().String()+"/")
 			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -208,6 +222,8 @@ stderr (--log-format text or json).`,
 	f.Int64Var(&diskReserveMiB, "disk-reserve", 0, "MiB of free disk space below which appends get 507 (reads go on); -1 turns the check off (default 256)")
 	f.StringArrayVar(&agencyFlags, "agency", nil, "name an agency for the signing page, `CODE=NAME` (\"7601=Pemerintah Kabupaten Mamuju\"); repeatable")
 	f.StringVar(&publicURL, "public-url", "", "the server's public `URL`, for the receipt's QR code (default: the address each request came to)")
+	f.StringVar(&storeURL, "store", "", "keep the log in this PostgreSQL database (a postgres:// `URL`) instead of --dir/db (Pebble)")
+	f.StringVar(&storeSchema, "store-schema", pgstore.DefaultSchema, "the PostgreSQL `schema` of the log, with --store")
 	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this separate `address`, e.g. 127.0.0.1:6060")
 	return cmd
 }
@@ -228,6 +244,46 @@ func openForServe(ctx context.Context, d dataDir, cfg ledger.Config, logger *slo
 		return nil, dirFailure(d, err)
 	}
 	return l, nil
+}
+
+// openPostgres opens the log kept in a PostgreSQL database, with the keys
+// and policy of the data directory d, waiting for the writer lock if another
+// server holds it.
+func openPostgres(ctx context.Context, d dataDir, url, schema string, cfg ledger.Config, logger *slog.Logger) (*ledger.Log, error) {
+	if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+		return nil, usagef("--store %q: only PostgreSQL (postgres://...) is supported; without --store the log is in --dir", redactURL(url))
+	}
+	cfg.Logger = logger
+	cfg, err := ledger.DirConfig(string(d), cfg)
+	if err != nil {
+		return nil, dirFailure(d, err)
+	}
+	st, err := pgstore.Open(ctx, url, pgstore.Options{Schema: schema, Wait: true, Logger: logger})
+	if err != nil {
+		return nil, failure(fmt.Errorf("opening the log in %s: %w", redactURL(url), err))
+	}
+	l, err := ledger.New(ctx, st, cfg)
+	if err != nil {
+		return nil, failure(err)
+	}
+	return l, nil
+}
+
+// storeName names the engine for the log line.
+func storeName(url string) string {
+	if url == "" {
+		return "pebble"
+	}
+	return redactURL(url)
+}
+
+// redactURL hides a password in a database URL, for messages.
+func redactURL(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // untilDone returns f's result, or an error as soon as ctx is done (a

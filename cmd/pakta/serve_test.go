@@ -26,6 +26,7 @@ import (
 
 	"github.com/pakta-id/pakta/cmd/pakta/internal/loadgen"
 	paktaclient "github.com/pakta-id/pakta/ledger/client"
+	"github.com/pakta-id/pakta/ledger/store/pgstore/pgtest"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -195,7 +196,22 @@ type ack struct {
 // acknowledged entry is present with identical bytes, the new checkpoint is
 // consistent with every checkpoint seen before, and at the end `pakta audit`
 // passes. PAKTA_CRASH_ROUNDS sets the rounds (default 3; -short skips).
-func TestCrashRecovery(t *testing.T) {
+// TestCrashRecoveryPostgres runs the same loop on PostgreSQL.
+func TestCrashRecovery(t *testing.T) { crashLoop(t, nil) }
+
+// TestCrashRecoveryPostgres is the crash loop with the log in PostgreSQL
+// (serve --store): every kill ends the writer's session, and with it its
+// lock, mid-transaction.
+func TestCrashRecoveryPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: not in -short")
+	}
+	crashLoop(t, []string{"--store", pgtest.URL(t), "--store-schema", pgtest.Schema(t)})
+}
+
+// crashLoop is the crash test with storeFlags given to every serve: none
+// for Pebble in --dir.
+func crashLoop(t *testing.T, storeFlags []string) {
 	if testing.Short() {
 		t.Skip("crash test: not in -short")
 	}
@@ -212,7 +228,8 @@ func TestCrashRecovery(t *testing.T) {
 	// (507) before Pebble's WAL fails, and nothing acknowledged may be
 	// lost. PAKTA_CRASH_DISKFULL=0 turns it off.
 	base, fill := t.TempDir(), false
-	if os.Geteuid() == 0 && os.Getenv("PAKTA_CRASH_DISKFULL") != "0" {
+	// (Pebble only: PostgreSQL's disk is the database team's.)
+	if os.Geteuid() == 0 && os.Getenv("PAKTA_CRASH_DISKFULL") != "0" && storeFlags == nil {
 		mnt := filepath.Join(base, "mnt")
 		os.Mkdir(mnt, 0o755)
 		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", mnt).CombinedOutput(); err != nil {
@@ -230,13 +247,19 @@ func TestCrashRecovery(t *testing.T) {
 	tmplPath := filepath.Join(t.TempDir(), "netral.txt")
 	os.WriteFile(tmplPath, []byte("netral"), 0o644)
 	tmplJWS := filepath.Join(t.TempDir(), "template.jws")
-	for _, args := range [][]string{
-		{"sign", "template", "--key", filepath.Join(dir, "registrar.jwk"), "--id", "netralitas", "--election", "Pemilu 2029", "--agency", "1810", "--text", tmplPath, "--out", tmplJWS},
-		{"submit", "--dir", dir, "--out", t.TempDir(), tmplJWS},
-	} {
-		if out, err := exec.Command(paktaBin(t), args...).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
+	if out, err := exec.Command(paktaBin(t), "sign", "template", "--key", filepath.Join(dir, "registrar.jwk"), "--id", "netralitas", "--election", "Pemilu 2029", "--agency", "1810", "--text", tmplPath, "--out", tmplJWS).CombinedOutput(); err != nil {
+		t.Fatalf("sign template: %v\n%s", err, out)
+	}
+	if storeFlags == nil {
+		if out, err := exec.Command(paktaBin(t), "submit", "--dir", dir, "--out", t.TempDir(), tmplJWS).CombinedOutput(); err != nil {
+			t.Fatalf("submit template: %v\n%s", err, out)
 		}
+	} else {
+		s := startServer(t, dir, storeFlags...)
+		if out, err := exec.Command(paktaBin(t), "submit", "--server", s.url, "--out", t.TempDir(), tmplJWS).CombinedOutput(); err != nil {
+			t.Fatalf("submit template: %v\n%s", err, out)
+		}
+		s.stop(t)
 	}
 	policyBytes, _ := os.ReadFile(filepath.Join(dir, "policy.json"))
 	policy, err := verify.ParsePolicy(policyBytes)
@@ -278,7 +301,7 @@ func TestCrashRecovery(t *testing.T) {
 	total := 0
 	refusedFull := 0
 	for round := range rounds {
-		s := startServer(t, dir, "--disk-reserve", "16")
+		s := startServer(t, dir, append([]string{"--disk-reserve", "16"}, storeFlags...)...)
 		checkRecovered(t, client, s.url, policy, registrar, acked, checkpoints)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -343,10 +366,23 @@ func TestCrashRecovery(t *testing.T) {
 	if fill && rounds > 1 && refusedFull == 0 {
 		t.Errorf("no disk-full round answered 507")
 	}
-	s := startServer(t, dir)
+	s := startServer(t, dir, storeFlags...)
 	checkRecovered(t, client, s.url, policy, registrar, acked, checkpoints)
+	auditArgs := []string{"audit", "--dir", dir, "-q"}
+	if storeFlags != nil {
+		// The log is in the database: audited through the server's tiles
+		// (public reads: checkpoints and every hash tile).
+		auditArgs = []string{"audit", "--server", s.url, "--policy", filepath.Join(dir, "policy.json"), "-q"}
+		out, err := exec.Command(paktaBin(t), auditArgs...).CombinedOutput()
+		s.stop(t)
+		if err != nil {
+			t.Fatalf("audit after %d crashes: %v\n%s", rounds, err, out)
+		}
+		t.Logf("%d rounds, %d acknowledged entries, none lost; %s", rounds, total, bytes.TrimSpace(out))
+		return
+	}
 	s.stop(t)
-	out, err := exec.Command(paktaBin(t), "audit", "--dir", dir, "-q").CombinedOutput()
+	out, err := exec.Command(paktaBin(t), auditArgs...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("audit after %d crashes: %v\n%s", rounds, err, out)
 	}

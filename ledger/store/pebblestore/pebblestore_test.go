@@ -13,9 +13,9 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
-	"github.com/pakta-id/pakta/ledger/internal/store/pebblestore"
-	"github.com/pakta-id/pakta/ledger/internal/store/storetest"
+	"github.com/pakta-id/pakta/ledger/store"
+	"github.com/pakta-id/pakta/ledger/store/pebblestore"
+	"github.com/pakta-id/pakta/ledger/store/storetest"
 )
 
 // testOptions keeps the block cache small: the suite opens many stores.

@@ -9,8 +9,8 @@ import (
 	mrand "math/rand/v2"
 	"testing"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
-	"github.com/pakta-id/pakta/ledger/internal/store/pebblestore"
+	"github.com/pakta-id/pakta/ledger/store"
+	"github.com/pakta-id/pakta/ledger/store/pebblestore"
 )
 
 // BenchmarkCommit measures synced commits of batches shaped like the

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 )
 
 // OpenFunc opens (creating it if needed) the store kept in dir. The suite

@@ -1,5 +1,5 @@
 // Package store is the byte store under the ledger: the contract that every
-// storage engine (Pebble today, a distributed SQL database later) implements,
+// storage engine (pebblestore, embedded; pgstore, PostgreSQL) implements,
 // stated in the doc comments of [Store] and [Reader] and checked by the
 // conformance suite in package storetest.
 //

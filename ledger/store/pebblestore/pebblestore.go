@@ -26,13 +26,20 @@ import (
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 )
 
 // Defaults for the zero values of Options.
 const (
-	DefaultCacheSize    = 256 << 20 // block cache, enough to keep proof paths hot
-	DefaultMemTableSize = 64 << 20  // Pebble's 4 MiB default stalls bulk appends
+	// DefaultCacheSize is the block cache, on top of the memtables (Open
+	// adds their room): it serves entry reads, the acceptance rules' point
+	// reads and the lower levels of proofs, within a small server's memory
+	// (the upper levels of proofs are cached by the ledger itself).
+	DefaultCacheSize = 64 << 20
+	// DefaultMemTableSize is the write buffer: large enough that bulk
+	// appends do not stall on flushes (Pebble's 4 MiB default did), small
+	// enough that two of them (one flushing) stay cheap.
+	DefaultMemTableSize = 32 << 20
 )
 
 // formatVersion is the Pebble on-disk format this package creates and
@@ -51,7 +58,7 @@ type Options struct {
 	// Logger receives Pebble's log lines. Nil discards them.
 	Logger *slog.Logger
 	// CacheSize is the block cache size in bytes. Zero means
-	// DefaultCacheSize (256 MiB). Pebble counts its memtables against the
+	// DefaultCacheSize (64 MiB). Pebble counts its memtables against the
 	// cache it is given (a memtable reserves its size in the cache), so
 	// Open gives Pebble CacheSize plus room for memtableReserve memtables:
 	// without it, a cache no larger than two memtables held no blocks at
@@ -59,7 +66,7 @@ type Options struct {
 	// therefore about CacheSize + 2 × MemTableSize.
 	CacheSize int64
 	// MemTableSize is the memtable size in bytes. Zero means
-	// DefaultMemTableSize (64 MiB).
+	// DefaultMemTableSize (32 MiB).
 	MemTableSize uint64
 	// ReadOnly opens an existing log for reading only: the directory must
 	// hold a database, nothing is written to it, and Commit and

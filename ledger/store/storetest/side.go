@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pakta-id/pakta/ledger/internal/store"
+	"github.com/pakta-id/pakta/ledger/store"
 )
 
 // The side rows (store.Side): beside the tree, durable, conditional inserts.
