@@ -18,6 +18,7 @@ import (
 
 	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/ledger/httpapi"
+	"github.com/pakta-id/pakta/verify"
 )
 
 func newServeCmd() *cobra.Command {
@@ -39,7 +40,8 @@ on --listen (default 127.0.0.1:8080). With no log there yet, it first runs
 
 Endpoints: GET /checkpoint, GET /tile/... (C2SP tlog-tiles), POST /v1/entries,
 GET /v1/entries/{index}, GET /v1/pledges, GET /v1/proof/consistency,
-POST /v1/verify, GET /healthz, GET /metrics (Prometheus), and enrollment
+POST /v1/verify, GET /healthz, GET /metrics (Prometheus), GET /policy.json
+(the trust policy file, public), and enrollment
 requests: POST /v1/enrollment-requests, GET /v1/enrollment-requests/{code}
 (the status, public), GET /v1/enrollment-requests[/{code}?full=1] (a
 registrar's read, signed: see "pakta enroll pending" and "approve").
@@ -110,6 +112,11 @@ stderr (--log-format text or json).`,
 				logger.Warn("cannot measure free disk space: appends are never refused for it", "err", d.Err)
 			}
 			apiOpts.Logger, apiOpts.BodyBudget = logger, bodyBudgetMiB<<20
+			// The policy file's own bytes, read just after the log opened
+			// with them: readers compare them with their copy.
+			if apiOpts.PolicyJSON, err = readFileLimited(dataDir(dir).policy(), verify.MaxPolicySize); err != nil {
+				return failure(err)
+			}
 			h := httpapi.New(l, apiOpts)
 			srv := httpapi.NewServer(listen, nil, logger)
 			if pprofAddr != "" {
