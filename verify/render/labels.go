@@ -45,6 +45,8 @@ var indonesian = map[string]string{
 	"key enrolled":                         "kunci didaftarkan",
 	"key revoked":                          "kunci dicabut",
 	"template published":                   "templat diterbitkan",
+	"ruling of the supervising authority":  "putusan otoritas pengawas",
+	"The signer's history in the log":      "Riwayat penanda tangan di log",
 	"from %s with no end":                  "sejak %s tanpa batas akhir",
 	"from %s until %s":                     "sejak %s sampai %s",
 	"%s (%s)":                              "%s (%s)",
