@@ -18,6 +18,7 @@ import (
 
 	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/ledger/httpapi"
+	"github.com/pakta-id/pakta/ledger/httpapi/verifypage"
 	"github.com/pakta-id/pakta/verify"
 )
 
@@ -41,7 +42,8 @@ on --listen (default 127.0.0.1:8080). With no log there yet, it first runs
 Endpoints: GET /checkpoint, GET /tile/... (C2SP tlog-tiles), POST /v1/entries,
 GET /v1/entries/{index}, GET /v1/pledges, GET /v1/proof/consistency,
 POST /v1/verify, GET /healthz, GET /metrics (Prometheus), GET /policy.json
-(the trust policy file, public), and enrollment
+(the trust policy file, public), GET /verify (a page that verifies a bundle
+in the browser; ?bundle=/v1/entries/N checks that entry's), and enrollment
 requests: POST /v1/enrollment-requests, GET /v1/enrollment-requests/{code}
 (the status, public), GET /v1/enrollment-requests[/{code}?full=1] (a
 registrar's read, signed: see "pakta enroll pending" and "approve").
@@ -138,6 +140,9 @@ stderr (--log-format text or json).`,
 			reg.MustRegister(ln.Collectors()...)
 			mux := http.NewServeMux()
 			mux.Handle("/", h)
+			verifyPage := verifypage.Handler(verifypage.Options{})
+			mux.Handle("GET /verify", verifyPage)
+			mux.Handle("GET /verify/", verifyPage)
 			mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 			srv.Handler, srv.Addr = mux, ln.Addr().String()
 			_, size := l.Checkpoint()
