@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/text/language"
 
 	"github.com/pakta-id/pakta/pledge"
@@ -164,4 +166,56 @@ func indexes(list []uint64) string {
 		out[i] = "#" + strconv.FormatUint(x, 10)
 	}
 	return strings.Join(out, ", ")
+}
+
+// writeHistoryDoc renders a person's history as an html or pdf document:
+// the rows of verify --history, with the person's name (from the latest
+// enrollment in their name) and times in the zone of their latest pledge.
+func writeHistoryDoc(cmd *cobra.Command, rf *reportFlags, format render.Format, scheme, id string, events []historyEvent, policy *verify.Policy, policyPath string) error {
+	ro, _, err := rf.options(1)
+	if err != nil {
+		return err
+	}
+	h := &render.History{Origin: policy.Origin, Scheme: scheme, ID: id, ReadAt: time.Now().UTC().Format(time.RFC3339),
+		Rows: historyRows(events, policy, ro.Lang, nil, nil)}
+	for _, ev := range events {
+		if r, err := verify.VerifyBytes(ev.Bundle, policy, nil); err != nil || !r.Passed() {
+			h.Failed++
+		}
+		b, err := verify.ParseBundle(ev.Bundle)
+		if err != nil {
+			continue
+		}
+		e, err := verify.ParseEntry(b.Entry)
+		if err != nil {
+			continue
+		}
+		j, err := pledge.ParseUnvalidated(e.JWS)
+		if err != nil {
+			continue
+		}
+		switch st := j.Statement.(type) {
+		case *pledge.Enrollment:
+			h.Name = st.Subject.Name
+		case *pledge.Pledge:
+			if t, err := st.SignedAtTime(); err == nil {
+				h.Offset = t.Format("-07:00")
+			}
+		}
+	}
+	out, closeOut, err := rf.output(cmd, format)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	if err := render.WriteHistory(out, format, h, ro); err != nil {
+		return err
+	}
+	if err := closeOut(); err != nil {
+		return err
+	}
+	if h.Failed > 0 {
+		return failf("%d of %d entries do not verify under %s", h.Failed, len(events), policyPath)
+	}
+	return nil
 }
