@@ -42,7 +42,15 @@ type result struct {
 	Error          string   `json:"error,omitzero"`
 }
 
-func run(args []js.Value) string {
+func run(args []js.Value) (out string) {
+	// A panic here would end the Go program and leave the page without a
+	// verifier: answer it as an error instead.
+	defer func() {
+		if p := recover(); p != nil {
+			b, _ := json.Marshal(result{Error: fmt.Sprintf("wasm: internal error: %v", p)})
+			out = string(b)
+		}
+	}()
 	r, err := verifyArgs(args)
 	if err != nil {
 		r = &result{Error: err.Error()}
@@ -101,10 +109,10 @@ const maxPolicySize = 1 << 20
 // than limit bytes (one more is read, so that verify sees an oversized
 // bundle as oversized).
 func bytesOf(v js.Value, limit int) ([]byte, error) {
-	switch v.Type() {
-	case js.TypeString:
+	switch {
+	case v.Type() == js.TypeString:
 		return []byte(v.String()), nil
-	case js.TypeObject:
+	case v.InstanceOf(js.Global().Get("Uint8Array")):
 		n := v.Get("length").Int()
 		if n > limit+1 {
 			return nil, fmt.Errorf("%d bytes, more than the %d a verifier reads", n, limit)
