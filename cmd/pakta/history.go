@@ -15,6 +15,7 @@ import (
 	paktaclient "github.com/pakta-id/pakta/ledger/client"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
+	"github.com/pakta-id/pakta/verify/render"
 )
 
 // historyEvent is one entry of a person's history, with its bundle file.
@@ -44,9 +45,10 @@ func newHistoryCmd() *cobra.Command {
 		scheme, id string
 		policyPath string
 		asJSON, me bool
+		rf         reportFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "history [--dir D | --server URL --key K] (--nip X | --scheme S --id I | --me) [--policy P] [--json]",
+		Use:   "history [--dir D | --server URL --key K] (--nip X | --scheme S --id I | --me) [--policy P] [--json | --format html|pdf [--lang id|en] [--out F]]",
 		Short: "Everything the log holds about a person: keys, revocations, pledges, rulings",
 		Long: `History lists, in log order, every entry about one person: each key enrolled
 in their name (by which registrar, when, valid until when), each revocation,
@@ -65,8 +67,11 @@ tamper-evident). A server's histories are restricted reads: --key signs them
 (a registrar's for its agencies, a policy reader's, or the person's own
 enrolled key); --me (with --server and your own --key) reads your own.
 
---json prints the events with their bundles. Exit codes: 0 when every
-bundle verifies, 1 when one does not or the log fails, 2 for bad usage.`,
+--json prints the events with their bundles. --format html or pdf renders
+the history as a document to file beside the evidence sheets (pakta verify
+--format pdf), in Indonesian (--lang id, the default) or English, to --out
+FILE (a pdf never to a terminal). Exit codes: 0 when every bundle verifies,
+1 when one does not or the log fails, 2 for bad usage.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
@@ -85,6 +90,19 @@ bundle verifies, 1 when one does not or the log fails, 2 for bad usage.`,
 			if !me {
 				if err := pledge.ValidateID(scheme, id, "", time.Time{}); err != nil {
 					return usageError(err)
+				}
+			}
+			format := render.Text
+			if cmd.Flags().Changed("format") || cmd.Flags().Changed("lang") || cmd.Flags().Changed("out") {
+				var err error
+				if _, format, err = rf.options(1); err != nil {
+					return err
+				}
+				if format != render.HTML && format != render.PDF {
+					return usagef("history --format renders html or pdf (text is the default, --json the events)")
+				}
+				if asJSON {
+					return usagef("--json and --format %s: choose one", format)
 				}
 			}
 			if policyPath == "" {
@@ -120,6 +138,9 @@ bundle verifies, 1 when one does not or the log fails, 2 for bad usage.`,
 					return err
 				}
 			}
+			if format != render.Text {
+				return writeHistoryDoc(cmd, &rf, format, scheme, id, events, policy, policyPath)
+			}
 			failed := 0
 			if !asJSON {
 				failed = printHistory(cmd.OutOrStdout(), scheme, id, events, policy)
@@ -146,6 +167,9 @@ bundle verifies, 1 when one does not or the log fails, 2 for bad usage.`,
 	f.StringVar(&id, "id", "", "the person's `identifier` in --scheme")
 	f.StringVar(&policyPath, "policy", "", "the trust policy `file` to verify with")
 	f.BoolVar(&asJSON, "json", false, "print the events and their bundles as JSON")
+	f.StringVar(&rf.lang, "lang", "id", "document `language` for --format: id (Indonesian) or en (English)")
+	f.StringVar(&rf.format, "format", "text", "`format`: text (the default), or a document: html or pdf")
+	f.StringVar(&rf.out, "out", "", "write the document to `file` instead of stdout")
 	return cmd
 }
 

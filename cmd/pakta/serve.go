@@ -20,8 +20,10 @@ import (
 
 	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/ledger/httpapi"
+	"github.com/pakta-id/pakta/ledger/httpapi/verifypage"
 	"github.com/pakta-id/pakta/ledger/httpapi/web"
 	"github.com/pakta-id/pakta/ledger/store/pgstore"
+	"github.com/pakta-id/pakta/verify"
 )
 
 func newServeCmd() *cobra.Command {
@@ -56,7 +58,9 @@ page signs again; anyone else 403. The roster is read once, at start.
 Endpoints: GET /checkpoint, GET /tile/... (C2SP tlog-tiles), POST /v1/entries,
 GET /v1/entries/{index}, GET /v1/pledges, GET /v1/people/{scheme}/{id}/history,
 GET /v1/me, GET /v1/proof/consistency, POST /v1/verify, GET /healthz,
-GET /metrics (Prometheus), GET /v1/templates, and enrollment requests: POST
+GET /metrics (Prometheus), GET /v1/templates, GET /policy.json (the trust
+policy file, public), GET /verify (a page that verifies a bundle in the
+browser; ?bundle=/v1/entries/N checks that entry's), and enrollment requests: POST
 /v1/enrollment-requests, GET /v1/enrollment-requests/{code} (the status,
 public), GET /v1/enrollment-requests[/{code}?full=1] (a registrar's read).
 
@@ -158,6 +162,11 @@ stderr (--log-format text or json).`,
 				logger.Info("enrollment requests must name someone on the roster, in its form", "roster", d.roster(), "people", people)
 			}
 			apiOpts.Logger, apiOpts.BodyBudget = logger, bodyBudgetMiB<<20
+			// The policy file's own bytes, read just after the log opened
+			// with them: readers compare them with their copy.
+			if apiOpts.PolicyJSON, err = readFileLimited(dataDir(dir).policy(), verify.MaxPolicySize); err != nil {
+				return failure(err)
+			}
 			h := httpapi.New(l, apiOpts)
 			page, err := web.New(h, web.Options{Agencies: agencies, BaseURL: publicURL})
 			if err != nil {
@@ -183,6 +192,9 @@ stderr (--log-format text or json).`,
 			reg.MustRegister(ln.Collectors()...)
 			mux := http.NewServeMux()
 			mux.Handle("/", page)
+			verifyPage := verifypage.Handler(verifypage.Options{})
+			mux.Handle("GET /verify", verifyPage)
+			mux.Handle("GET /verify/", verifyPage)
 			mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 			srv.Handler, srv.Addr = mux, ln.Addr().String()
 			_, size := l.Checkpoint()

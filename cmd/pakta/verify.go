@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/language"
 
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
@@ -64,6 +66,8 @@ func newVerifyCmd() *cobra.Command {
 		cf         claimFlags
 		asJSON     bool
 		rf         reportFlags
+		history    bool
+		lf         logFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "verify [--policy P] [--nip X | --scheme S --id I] [--date D] BUNDLE...",
@@ -89,6 +93,13 @@ sheet to sign and file) render one bundle; pdf needs --out or a stdout that
 is not a terminal. --address URL names where the bundle can be fetched
 again: printed, and carried by the PDF's QR code.
 
+--history (one bundle, text, html or pdf) adds the signer's history from the
+log in --dir or at --server URL: every key enrolled in their name and by
+which registrar, revocations, pledges (on time or late, corrections) and
+rulings, each row saying whether its own bundle verifies. Those rows are
+marked as outside what the bundle proves: they are the log's word, read
+today, not evidence carried by the bundle.
+
 Exit codes:
   0  every check passed for every bundle
   1  a check failed for some bundle (including a malformed bundle)
@@ -112,6 +123,15 @@ Exit codes:
 			ro, format, err := rf.options(len(args))
 			if err != nil {
 				return err
+			}
+			if history && (len(args) != 1 || format == render.JSON) {
+				return usagef("--history adds rows to the report of one bundle in text, html or pdf")
+			}
+			if !history && (cmd.Flags().Changed("dir") || cmd.Flags().Changed("server")) {
+				return usagef("--dir and --server say where --history reads the signer's history: give --history too")
+			}
+			if history && lf.server == "" && !cmd.Flags().Changed("policy") {
+				policyPath = dataDir(lf.dir).policy() // the log's own
 			}
 			policy, err := readPolicy(policyPath)
 			if err != nil {
@@ -144,6 +164,11 @@ Exit codes:
 				if !r.Passed() && code == exitOK {
 					code = exitFailure
 				}
+				if history {
+					if ro.History, err = reportHistory(cmd.Context(), &lf, r, claim, policy, ro.Lang); err != nil {
+						return err
+					}
+				}
 				if format == render.Text && len(args) > 1 {
 					if i > 0 {
 						fmt.Fprintln(out)
@@ -164,7 +189,34 @@ Exit codes:
 	cf.register(cmd, true)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each report as JSON (--format json)")
 	rf.register(cmd)
+	cmd.Flags().BoolVar(&history, "history", false, "add the signer's history from the log (--dir D or --server URL), marked as outside the bundle's proof")
+	lf.register(cmd)
+	lf.registerKey(cmd)
 	return cmd
+}
+
+// reportHistory reads the history of the person a report is about (the
+// verified signer, else the claim's) and words it as rows of the report.
+func reportHistory(ctx context.Context, lf *logFlags, r *verify.Report, claim *verify.Claim, policy *verify.Policy, lang language.Tag) ([]render.HistoryRow, error) {
+	var scheme, id string
+	var skip, this *uint64
+	switch {
+	case r.Entry != nil && r.Entry.Signer != nil:
+		scheme, id = r.Entry.Signer.Scheme, r.Entry.Signer.ID
+		this = &r.Entry.Index
+		if r.Entry.Key != nil {
+			skip = &r.Entry.Key.Index // the bundle prints its own enrollment
+		}
+	case claim != nil:
+		scheme, id = claim.Scheme, claim.ID
+	default:
+		return nil, usagef("--history: the bundle proves no signer (it is not a pledge that verifies): name the person with --nip or --scheme and --id, and --date")
+	}
+	events, _, err := readHistory(ctx, lf, scheme, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return historyRows(events, policy, lang, skip, this), nil
 }
 
 // claimIf is claim when want is true, and nil otherwise.

@@ -15,6 +15,7 @@
 //	GET  /v1/proof/consistency?from=&to=
 //	POST /v1/verify[?nip=&date=…]      a bundle → the verification report
 //	GET  /healthz                      {"status": "ok"|"degraded", "size": N, "appends": …}, or 503
+//	GET  /policy.json                  the trust policy verifiers of this log use (Options.PolicyJSON)
 //	POST /v1/enrollment-requests       a request signed by the enrolled key → {"code","kid","expires"}
 //	GET  /v1/enrollment-requests[/{code}]  status (public), list and content (registrar reads)
 //	GET  /v1/templates[?agency=]       {"templates": [...], "next_cursor": …}, public
@@ -82,6 +83,7 @@ const (
 	ResourceSubmit       = "submit"        // POST /v1/entries
 	ResourceVerify       = "verify"        // POST /v1/verify
 	ResourceHealth       = "health"        // GET /healthz
+	ResourcePolicy       = "policy"        // GET /policy.json
 	resourceUnknownRoute = "unknown-route" // anything else (404, 405)
 )
 
@@ -123,6 +125,10 @@ type Options struct {
 	// request that carries a token is still checked and recorded. false
 	// (the default) keeps them restricted.
 	PublicEntries bool
+	// PolicyJSON is served at GET /policy.json: the bytes of the log's
+	// policy file, so that a reader can compare them with their own copy.
+	// nil means the log's policy as verify.Policy.Marshal writes it.
+	PolicyJSON []byte
 }
 
 // Handler serves the HTTP API of one log. It implements http.Handler.
@@ -135,6 +141,7 @@ type Handler struct {
 	publicEntries bool
 	mux           *http.ServeMux
 	root          http.Handler
+	policy        []byte // GET /policy.json
 	m             *metrics
 	lim           *limits
 }
@@ -151,6 +158,12 @@ func New(l *ledger.Log, opts Options) *Handler {
 		h.maxBody = DefaultMaxBodyBytes
 	}
 	h.lim = newLimits(opts, h.maxBody)
+	h.policy = opts.PolicyJSON
+	if h.policy == nil {
+		// A policy that was parsed always marshals; should it not,
+		// GET /policy.json answers 500 rather than New failing.
+		h.policy, _ = l.Policy().Marshal()
+	}
 	h.m = newMetrics(l, h.lim)
 
 	h.route("GET", "/checkpoint", ResourceCheckpoint, h.getCheckpoint)
@@ -174,6 +187,7 @@ func New(l *ledger.Log, opts Options) *Handler {
 	h.route("POST", "/v1/verify", ResourceVerify, h.postVerify)
 	h.route("GET", "/healthz", ResourceHealth, h.getHealth)
 	h.route("GET", "/v1/templates", ResourceTemplates, h.getTemplates)
+	h.route("GET", "/policy.json", ResourcePolicy, h.getPolicy)
 	h.routeRequests()
 	h.mux.Handle("/", h.handle(resourceUnknownRoute, func(w http.ResponseWriter, r *http.Request) error {
 		return &httpError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path}

@@ -171,6 +171,10 @@ func WritePDF(w io.Writer, r *verify.Report, o Options) error {
 }
 
 func heading(pdf *fpdf.Fpdf, enc func(string) string, title string) {
+	// A heading stays with its first row: none alone at a page's foot.
+	if _, pageH := pdf.GetPageSize(); pdf.GetY() > pageH-40 {
+		pdf.AddPage()
+	}
 	pdf.Ln(2.5)
 	pdf.SetFont("Helvetica", "B", 11)
 	pdf.CellFormat(textWidth, 6, enc(title), "B", 1, "L", false, 0, "")

@@ -225,6 +225,7 @@ func build(r *verify.Report, o Options) *sheet {
 		})
 	}
 	if len(o.History) > 0 {
+		s.HistoryTitle = pr.t("The signer's history in the log")
 		s.HistoryNote = pr.t("Rows marked * come from the log's history of the person, not from this bundle: they are outside what the bundle proves.")
 	} else if r.Entry != nil && r.Entry.Type == pledge.TypePledge {
 		s.HistoryNote = pr.t("The bundle shows the enrollment of the key that signed; other keys of the person, and their revocations, are in the log's history of the person (pakta history).")
@@ -243,6 +244,8 @@ func (pr *printer) event(typ string) string {
 		return pr.t("key revoked")
 	case pledge.TypeTemplate:
 		return pr.t("template published")
+	case pledge.TypeRuling:
+		return pr.t("ruling of the supervising authority")
 	}
 	return esc(typ)
 }
