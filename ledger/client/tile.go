@@ -64,7 +64,7 @@ func ParseTilePath(path string) (Tile, error) {
 	var t Tile
 	if level == "entries" {
 		t.Entries = true
-	} else if n, ok := parseDecimal(level); ok && n <= 63 {
+	} else if n, ok := ParseDecimal(level); ok && n <= 63 {
 		t.Level = uint8(n)
 	} else {
 		return bad()
@@ -85,7 +85,7 @@ func ParseTileIndex(s string) (index uint64, width int, ok bool) {
 	elems := strings.Split(s, "/")
 	width = TileWidth
 	if n := len(elems); n >= 2 && strings.HasSuffix(elems[n-2], ".p") {
-		w, ok := parseDecimal(elems[n-1])
+		w, ok := ParseDecimal(elems[n-1])
 		if !ok || w < 1 || w > 255 {
 			return 0, 0, false
 		}
@@ -128,7 +128,10 @@ func isDigits(s string) bool {
 	return true
 }
 
-func parseDecimal(s string) (uint64, bool) {
+// ParseDecimal parses a canonical unsigned decimal, as pakta's paths and
+// queries spell numbers (entry indexes, tree sizes, limits, tile widths):
+// digits only, no sign, no leading zeros, no spaces, at most 2^64−1.
+func ParseDecimal(s string) (uint64, bool) {
 	if s == "" || len(s) > 20 || !isDigits(s) || (len(s) > 1 && s[0] == '0') {
 		return 0, false
 	}

@@ -46,24 +46,9 @@ func parseTileIndex(s string) (tilePath, bool) {
 	return tilePath{index: index, width: width}, ok
 }
 
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// parseDecimal parses a canonical unsigned decimal: digits only, no sign,
-// no leading zeros, no spaces, at most 2^64−1.
-func parseDecimal(s string) (uint64, bool) {
-	if s == "" || len(s) > 20 || !isDigits(s) || (len(s) > 1 && s[0] == '0') {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	return n, err == nil
-}
+// parseDecimal parses a canonical unsigned decimal (client.ParseDecimal:
+// the client and the server spell numbers the one same way).
+func parseDecimal(s string) (uint64, bool) { return client.ParseDecimal(s) }
 
 func tileNotFound(path string) *httpError {
 	return &httpError{status: http.StatusNotFound, msg: "tile " + path + " is past the log's tree"}

@@ -7,8 +7,6 @@ import (
 	"io"
 	"time"
 
-	"codeberg.org/go-pdf/fpdf"
-
 	"github.com/pakta-id/pakta/verify"
 )
 
@@ -96,22 +94,7 @@ func WriteHistory(w io.Writer, f Format, h *History, o Options) error {
 }
 
 func writeHistoryPDF(w io.Writer, s *historySheet, pr *printer) error {
-	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetMargins(pageMargin, pageMargin, pageMargin)
-	pdf.SetAutoPageBreak(true, 22)
-	pdf.SetTitle(s.Title, true)
-	pdf.SetCreator("pakta", true)
-	pdf.AliasNbPages("{nb}")
-	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252
-	enc := func(s string) string { return tr(latin1(s)) }
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-18)
-		pdf.SetFont("Helvetica", "", 7)
-		pdf.SetTextColor(60, 60, 60)
-		pdf.MultiCell(textWidth, 3.2, enc(s.Footer), "T", "L", false)
-		pdf.CellFormat(textWidth, 3.5, enc(pr.t("Page %d of %s", pdf.PageNo(), "{nb}")), "", 0, "R", false, 0, "")
-	})
-	pdf.AddPage()
+	pdf, enc := newA4(s.Title, s.Footer, pr)
 	pdf.SetFont("Helvetica", "B", 15)
 	pdf.MultiCell(textWidth, 7, enc(s.Title), "", "L", false)
 	pdf.SetFont("Helvetica", "B", 11)

@@ -34,23 +34,7 @@ const (
 func WritePDF(w io.Writer, r *verify.Report, o Options) error {
 	s := build(r, o)
 	pr := newPrinter(lang(o))
-	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetMargins(pageMargin, pageMargin, pageMargin)
-	pdf.SetAutoPageBreak(true, 22)
-	pdf.SetTitle(s.Title, true)
-	pdf.SetCreator("pakta", true)
-	pdf.AliasNbPages("{nb}")
-	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252
-	enc := func(s string) string { return tr(latin1(s)) }
-
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-18)
-		pdf.SetFont("Helvetica", "", 7)
-		pdf.SetTextColor(60, 60, 60)
-		pdf.MultiCell(textWidth, 3.2, enc(s.Checkpoint), "T", "L", false)
-		pdf.CellFormat(textWidth, 3.5, enc(pr.t("Page %d of %s", pdf.PageNo(), "{nb}")), "", 0, "R", false, 0, "")
-	})
-	pdf.AddPage()
+	pdf, enc := newA4(s.Title, s.Checkpoint, pr)
 
 	// Header: the title, the log, the verdict, the claim; the QR code at
 	// the right.
@@ -260,3 +244,27 @@ type matrixWriter struct{ mat qrcode.Matrix }
 
 func (m *matrixWriter) Write(mat qrcode.Matrix) error { m.mat = mat; return nil }
 func (m *matrixWriter) Close() error                  { return nil }
+
+// newA4 starts an A4 document of pakta's sheets: margins, a page break
+// above the footer, the footer (a line of text above "page N of M") on
+// every page, and enc, which prints a string in the PDF's Latin-1 fonts
+// (what they cannot show escaped).
+func newA4(title, footer string, pr *printer) (*fpdf.Fpdf, func(string) string) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetMargins(pageMargin, pageMargin, pageMargin)
+	pdf.SetAutoPageBreak(true, 22)
+	pdf.SetTitle(title, true)
+	pdf.SetCreator("pakta", true)
+	pdf.AliasNbPages("{nb}")
+	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252
+	enc := func(s string) string { return tr(latin1(s)) }
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-18)
+		pdf.SetFont("Helvetica", "", 7)
+		pdf.SetTextColor(60, 60, 60)
+		pdf.MultiCell(textWidth, 3.2, enc(footer), "T", "L", false)
+		pdf.CellFormat(textWidth, 3.5, enc(pr.t("Page %d of %s", pdf.PageNo(), "{nb}")), "", 0, "R", false, 0, "")
+	})
+	pdf.AddPage()
+	return pdf, enc
+}

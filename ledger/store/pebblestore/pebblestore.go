@@ -438,19 +438,24 @@ func (s *Store) Scan(ctx context.Context, prefix []byte, fn func(key, value []by
 // ScanFrom is Scan over the rows whose key starts with prefix and is at
 // least start: the iterator seeks to start, so a page costs what it reads.
 func (s *Store) ScanFrom(ctx context.Context, prefix, start []byte, fn func(key, value []byte) error) error {
+	return s.scan(ctx, "rows", rowPrefix, prefix, start, fn)
+}
+
+// scan iterates one key space (space is its Pebble key prefix: rows or
+// side rows), over the keys under prefix from start on, in key order, from
+// one consistent snapshot, handing fn each key without space.
+func (s *Store) scan(ctx context.Context, what, space string, prefix, start []byte, fn func(key, value []byte) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	lower := RowKey(prefix)
+	under := append([]byte(space), prefix...)
+	lower := under
 	if bytes.Compare(start, prefix) > 0 {
-		lower = RowKey(start)
+		lower = append([]byte(space), start...)
 	}
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{
-		LowerBound: lower,
-		UpperBound: prefixEnd(RowKey(prefix)),
-	})
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(under)})
 	if err != nil {
-		return fmt.Errorf("pebblestore: scan rows %q: %w", prefix, err)
+		return fmt.Errorf("pebblestore: scan %s %q: %w", what, prefix, err)
 	}
 	defer it.Close()
 	for ok := it.First(); ok; ok = it.Next() {
@@ -459,14 +464,14 @@ func (s *Store) ScanFrom(ctx context.Context, prefix, start []byte, fn func(key,
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return fmt.Errorf("pebblestore: scan rows %q: %w", prefix, err)
+			return fmt.Errorf("pebblestore: scan %s %q: %w", what, prefix, err)
 		}
-		if err := fn(it.Key()[len(rowPrefix):], v); err != nil {
+		if err := fn(it.Key()[len(space):], v); err != nil {
 			return err
 		}
 	}
 	if err := it.Error(); err != nil {
-		return fmt.Errorf("pebblestore: scan rows %q: %w", prefix, err)
+		return fmt.Errorf("pebblestore: scan %s %q: %w", what, prefix, err)
 	}
 	return nil
 }

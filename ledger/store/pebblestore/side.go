@@ -1,7 +1,6 @@
 package pebblestore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -35,37 +34,7 @@ func (s *Store) SideGet(ctx context.Context, key []byte) ([]byte, error) {
 // SideScan calls fn for the side rows under prefix from start, in key
 // order, from one consistent snapshot (an iterator is one).
 func (s *Store) SideScan(ctx context.Context, prefix, start []byte, fn func(key, value []byte) error) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	lower := SideKey(prefix)
-	if bytes.Compare(start, prefix) > 0 {
-		lower = SideKey(start)
-	}
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{
-		LowerBound: lower,
-		UpperBound: prefixEnd(SideKey(prefix)),
-	})
-	if err != nil {
-		return fmt.Errorf("pebblestore: scan side rows %q: %w", prefix, err)
-	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return fmt.Errorf("pebblestore: scan side rows %q: %w", prefix, err)
-		}
-		if err := fn(it.Key()[len(sidePrefix):], v); err != nil {
-			return err
-		}
-	}
-	if err := it.Error(); err != nil {
-		return fmt.Errorf("pebblestore: scan side rows %q: %w", prefix, err)
-	}
-	return nil
+	return s.scan(ctx, "side rows", sidePrefix, prefix, start, fn)
 }
 
 // SideUpdate applies u in one synced Pebble batch. sideMu makes the check of
