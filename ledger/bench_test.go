@@ -76,6 +76,44 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendClients: durable appends of pre-signed EdDSA pledges by
+// C concurrent callers, each waiting for its signed checkpoint, at the
+// default settings: the in-process half of the comparison with Tessera
+// (issue 21), where C is the number of writers of tessera-bench. Reports
+// entries/s and the mean batch.
+func BenchmarkAppendClients(b *testing.B) {
+	for _, clients := range []int{1, 8, 64, 256} {
+		b.Run(fmt.Sprintf("c=%d", clients), func(b *testing.B) {
+			e := newEnv(b, nil)
+			jws := presign(b, e, 64, (b.N+63)/64)
+			var next atomic.Int64
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						i := int(next.Add(1)) - 1
+						if i >= b.N {
+							return
+						}
+						if _, err := e.log.Append(context.Background(), jws[i]); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			s := e.log.Stats()
+			b.ReportMetric(float64(s.Appended)/float64(s.Batches), "entries/batch")
+		})
+	}
+}
+
 // bigLog builds a log of n entries straight through the store (the same
 // tree and row code as Append, without signing a million pledges): entry 0
 // is an enrollment, every other entry the same pledge logged at a distinct

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +28,7 @@ func newBenchCmd() *cobra.Command {
 		storeURL, storeSchema     string
 		cfg                       loadgen.Config
 		baseline, asJSON          bool
+		cpuProfile                string
 	)
 	cfg.Window = 10 * time.Second
 	cmd := &cobra.Command{
@@ -130,6 +132,17 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 				target = loadgen.Local{Log: l}
 				cfg.Kind = loadgen.LocalKind
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return failure(err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return failure(err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			res, err := loadgen.Run(ctx, target, cfg)
 			if err != nil {
 				return failure(err)
@@ -195,6 +208,7 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 	f.StringVar(&registrarKey, "registrar-key", "", "registrar key for --server (default ./pakta-data/registrar.jwk)")
 	f.BoolVar(&baseline, "baseline", false, "with --server: also measure a no-op HTTP server, for the ratio")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (the generator included, in process) to this `file`")
 	return cmd
 }
 
