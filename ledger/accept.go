@@ -26,15 +26,20 @@ type rowView interface {
 }
 
 // overlay is a batch's rows (and statements) on top of the store.
+// The batch being written, if any, lies between the two: its rows are not
+// in the store until its commit returns.
 type overlay struct {
 	st    store.Reader
+	prev  *overlay // the batch in flight, or nil
 	rows  map[string][]byte
 	stmts map[uint64]pledge.Statement
 }
 
 func (o *overlay) statement(ctx context.Context, index uint64) (pledge.Statement, error) {
-	if st, ok := o.stmts[index]; ok {
-		return st, nil
+	for v := o; v != nil; v = v.prev {
+		if st, ok := v.stmts[index]; ok {
+			return st, nil
+		}
 	}
 	return storedStatement(ctx, o.st, index)
 }
@@ -57,8 +62,10 @@ func storedStatement(ctx context.Context, st store.Reader, index uint64) (pledge
 }
 
 func (o *overlay) get(ctx context.Context, key []byte) ([]byte, error) {
-	if v, ok := o.rows[string(key)]; ok {
-		return v, nil
+	for v := o; v != nil; v = v.prev {
+		if b, ok := v.rows[string(key)]; ok {
+			return b, nil
+		}
 	}
 	v, err := o.st.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {

@@ -23,7 +23,6 @@ import (
 // Defaults for the zero values of Config.
 const (
 	DefaultMaxBatch   = 1024
-	DefaultMaxDelay   = 2 * time.Millisecond
 	DefaultMaxPending = 16384
 	// DefaultCacheRows bounds the upper hash rows (levels 8 and up) kept
 	// for proofs, 8 KiB each: 8 MiB, every such row of a log of up to
@@ -54,8 +53,10 @@ type Config struct {
 	Witnesses WitnessConfig
 	// MaxBatch is the most entries one commit holds; 0 means DefaultMaxBatch.
 	MaxBatch int
-	// MaxDelay is how long the sequencer waits to fill a batch after the
-	// first submission arrives; 0 means DefaultMaxDelay.
+	// MaxDelay, when above 0, is how long the sequencer waits for more
+	// submissions before it writes a batch that found no other batch being
+	// written. The zero value waits for nothing: a batch is written as soon
+	// as the one before it is durable, with whatever arrived meanwhile.
 	MaxDelay time.Duration
 	// MaxPending is how many verified submissions may wait for the
 	// sequencer before Append pushes back; 0 means DefaultMaxPending.
@@ -211,9 +212,6 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
-	if cfg.MaxDelay <= 0 {
-		cfg.MaxDelay = DefaultMaxDelay
-	}
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = DefaultMaxPending
 	}
@@ -348,20 +346,35 @@ func (l *Log) rootAt(ctx context.Context, size uint64) ([]byte, error) {
 }
 
 func (l *Log) signCheckpoint(ctx context.Context, size uint64, root []byte) error {
-	cp := verify.Checkpoint{Origin: l.origin, Size: size}
-	copy(cp.Root[:], root)
-	signed, err := verify.SignCheckpoint(cp, l.cfg.Signer)
+	signed, err := l.sign(size, root)
 	if err != nil {
-		return fmt.Errorf("ledger: signing the checkpoint for size %d: %w", size, err)
+		return err
 	}
 	if err := l.st.PutCheckpoint(ctx, size, signed); err != nil {
 		return fmt.Errorf("ledger: storing the checkpoint for size %d: %w", size, err)
 	}
-	l.latest.Store(&signedTree{size: size, root: root, signed: signed})
+	l.published(&signedTree{size: size, root: root, signed: signed})
+	return nil
+}
+
+// sign signs the checkpoint of the tree of size leaves and this root.
+func (l *Log) sign(size uint64, root []byte) ([]byte, error) {
+	cp := verify.Checkpoint{Origin: l.origin, Size: size}
+	copy(cp.Root[:], root)
+	signed, err := verify.SignCheckpoint(cp, l.cfg.Signer)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: signing the checkpoint for size %d: %w", size, err)
+	}
+	return signed, nil
+}
+
+// published makes a stored checkpoint the latest and asks the witnesses to
+// cosign it.
+func (l *Log) published(t *signedTree) {
+	l.latest.Store(t)
 	if l.witnesses != nil {
 		l.witnesses.notify() // never blocks: witnesses cosign in the background
 	}
-	return nil
 }
 
 // Origin is the log's name, the first line of its checkpoints.
@@ -538,188 +551,6 @@ func (l *Log) enqueue(ctx context.Context, r *request) (Result, error) {
 		// The entry may still be logged; a resubmission finds it.
 		return Result{}, fmt.Errorf("ledger: waiting for the append: %w", ctx.Err())
 	}
-}
-
-// sequence is the single writer: it collects batches, applies the rules in
-// order, commits, signs a checkpoint and answers every caller.
-func (l *Log) sequence() {
-	defer close(l.done)
-	batch := make([]*request, 0, l.cfg.MaxBatch)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		batch = batch[:0]
-		select {
-		case r := <-l.queue:
-			batch = append(batch, r)
-		case <-l.closing:
-			// Drain what was accepted before Close.
-			for {
-				select {
-				case r := <-l.queue:
-					batch = append(batch, r)
-					if len(batch) == l.cfg.MaxBatch {
-						l.process(batch)
-						batch = batch[:0]
-					}
-				default:
-					if len(batch) > 0 {
-						l.process(batch)
-					}
-					return
-				}
-			}
-		}
-		timer.Reset(l.cfg.MaxDelay)
-	fill:
-		for len(batch) < l.cfg.MaxBatch {
-			select {
-			case r := <-l.queue:
-				batch = append(batch, r)
-			case <-timer.C:
-				break fill
-			case <-l.closing:
-				break fill
-			}
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		l.process(batch)
-	}
-}
-
-// process sequences one batch. Callers whose statements are refused get
-// their own error; batch-mates are unaffected. If the commit fails, every
-// caller in the batch gets the error and the tree is reloaded from storage.
-func (l *Log) process(batch []*request) {
-	l.pending.Add(-int64(len(batch)))
-	if errp := l.failed.Load(); errp != nil {
-		for _, r := range batch {
-			r.done <- result{err: *errp}
-		}
-		return
-	}
-	ctx := context.Background()
-	start := time.Now()
-	now := l.cfg.Clock().UTC().Truncate(time.Millisecond)
-	if ms := now.UnixMilli(); ms < l.tree.lastLoggedAt {
-		now = time.UnixMilli(l.tree.lastLoggedAt).UTC() // logged_at never decreases
-	}
-	from := l.tree.size()
-	ov := &overlay{st: l.st, rows: make(map[string][]byte), stmts: make(map[uint64]pledge.Statement)}
-	b := &store.Batch{From: from}
-	var leaves [][]byte
-	results := make([]result, len(batch))
-	accepted := make([]int, 0, len(batch))
-	for i, r := range batch {
-		index := from + uint64(len(b.Entries))
-		out, err := l.rules.accept(ctx, ov, r.v, index, now)
-		if err != nil {
-			results[i] = result{err: err}
-			continue
-		}
-		if out.duplicate {
-			results[i] = result{res: Result{Index: out.index, Duplicate: true}}
-			continue
-		}
-		entry, err := verify.MarshalEntry(verify.Entry{LoggedAt: now, JWS: r.raw})
-		if err != nil {
-			results[i] = result{err: fmt.Errorf("%w: %w", ErrInvalid, err)}
-			continue
-		}
-		ov.put(out.rows)
-		ov.stmts[index] = r.v.Statement
-		b.Rows = append(b.Rows, out.rows...)
-		b.Entries = append(b.Entries, entry)
-		h := verify.LeafHash(entry)
-		leaves = append(leaves, h[:])
-		results[i] = result{res: Result{Index: index, LoggedAt: now}}
-		accepted = append(accepted, i)
-	}
-	if len(b.Entries) > 0 {
-		if err := l.disk.room(batchBytes(b), true); err != nil {
-			// Measured afresh before the write: nothing is written, the
-			// tree is as it was, and every caller of the batch is refused.
-			l.log.Warn("batch refused: the disk is below the reserve", "from", from, "entries", len(b.Entries), "err", err)
-			for _, i := range accepted {
-				results[i] = result{err: err}
-			}
-		} else if err := l.commit(ctx, b, leaves, now); err != nil {
-			l.log.Error("commit failed", "from", from, "entries", len(b.Entries), "err", err)
-			for _, i := range accepted {
-				results[i] = result{err: err}
-			}
-		} else {
-			// A pledge usually follows its key's enrollment within seconds:
-			// have the key ready for the resolver.
-			for _, i := range accepted {
-				if e, ok := batch[i].v.Statement.(*pledge.Enrollment); ok {
-					l.cacheKey(e.JWK)
-				}
-			}
-		}
-	}
-	l.stats.observe(len(batch), len(b.Entries), time.Since(start))
-	for i, r := range batch {
-		r.done <- results[i]
-	}
-}
-
-func (l *Log) commit(ctx context.Context, b *store.Batch, leaves [][]byte, now time.Time) error {
-	tiles, err := l.tree.appendLeaves(leaves)
-	if err != nil {
-		return l.fail(err)
-	}
-	l.tree.lastLoggedAt = now.UnixMilli()
-	b.Tiles, b.State = tiles, l.tree.encode()
-	if err := l.st.Commit(ctx, b); err != nil {
-		// Nothing was written (Commit is all or nothing): forget the batch.
-		if rerr := l.reload(ctx); rerr != nil {
-			return l.fail(fmt.Errorf("ledger: commit failed (%w) and reloading the tree failed: %w", err, rerr))
-		}
-		return fmt.Errorf("ledger: committing entries %d to %d: %w", b.From, b.Size()-1, err)
-	}
-	if l.cfg.afterCommit != nil {
-		if err := l.cfg.afterCommit(); err != nil {
-			return l.fail(err)
-		}
-	}
-	root, err := l.tree.root()
-	if err != nil {
-		return l.fail(err)
-	}
-	if err := l.signCheckpoint(ctx, l.tree.size(), root); err != nil {
-		// The entries are durable but not covered by a checkpoint: stop
-		// sequencing; reopening the log signs it.
-		return l.fail(err)
-	}
-	return nil
-}
-
-// fail stops the sequencer for good after a failure it cannot undo.
-func (l *Log) fail(err error) error {
-	l.failed.CompareAndSwap(nil, &err)
-	return err
-}
-
-func (l *Log) reload(ctx context.Context) error {
-	size, state, err := l.st.State(ctx)
-	if err != nil {
-		return err
-	}
-	t, err := decodeTree(state, size)
-	if err != nil {
-		return err
-	}
-	if err := t.loadEdges(ctx, l.st); err != nil {
-		return err
-	}
-	l.tree = t
-	return nil
 }
 
 // StorageStats are the storage engine's own figures (block cache hits and

@@ -248,6 +248,13 @@ func checkString(stType, field, v string, required, multiline bool, limit int) e
 	if len(v) > limit {
 		return fieldError(stType, field, "%d bytes is over the %d-byte limit", len(v), limit)
 	}
+	if plainASCII(v, multiline) {
+		// Most strings are (a pledge's text of a thousand characters
+		// among them): nothing below can fail on them but the spaces, and
+		// ASCII is in NFC. The rune-by-rune table lookups cost more than
+		// the signature check.
+		return checkSpaces(stType, field, v, multiline)
+	}
 	if !utf8.ValidString(v) {
 		return fieldError(stType, field, "not valid UTF-8")
 	}
@@ -256,16 +263,41 @@ func checkString(stType, field, v string, required, multiline bool, limit int) e
 			return fieldError(stType, field, "holds %U (%s) at byte %d: not allowed in a statement", r, what, i)
 		}
 	}
-	if !multiline {
-		if v[0] == ' ' || v[len(v)-1] == ' ' {
-			return fieldError(stType, field, "%s has a leading or trailing space", strconv.QuoteToGraphic(v))
-		}
-		if i := strings.Index(v, "  "); i >= 0 {
-			return fieldError(stType, field, "%s has two spaces in a row at byte %d", strconv.QuoteToGraphic(v), i)
-		}
+	if err := checkSpaces(stType, field, v, multiline); err != nil {
+		return err
 	}
 	if !norm.NFC.IsNormalString(v) {
 		return fieldError(stType, field, "%s is not in Unicode normal form C (NFC): normalize it before signing", strconv.QuoteToGraphic(v))
+	}
+	return nil
+}
+
+// plainASCII reports whether v is printable ASCII (and '\n' when multiline
+// allows it): the strings for which badRune finds nothing.
+func plainASCII(v string, multiline bool) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c > 0x7e {
+			if c == '\n' && multiline {
+				continue
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// checkSpaces applies the single-line rule: no leading, trailing or
+// doubled space.
+func checkSpaces(stType, field, v string, multiline bool) error {
+	if multiline {
+		return nil
+	}
+	if v[0] == ' ' || v[len(v)-1] == ' ' {
+		return fieldError(stType, field, "%s has a leading or trailing space", strconv.QuoteToGraphic(v))
+	}
+	if i := strings.Index(v, "  "); i >= 0 {
+		return fieldError(stType, field, "%s has two spaces in a row at byte %d", strconv.QuoteToGraphic(v), i)
 	}
 	return nil
 }

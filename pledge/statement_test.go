@@ -234,3 +234,17 @@ func TestTextHygiene(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainASCIIAgreesWithBadRune: the ASCII fast path of checkString
+// accepts exactly the ASCII characters that badRune lets through.
+func TestPlainASCIIAgreesWithBadRune(t *testing.T) {
+	for _, multiline := range []bool{false, true} {
+		for c := 0; c < 0x80; c++ {
+			fast := plainASCII(string(rune(c)), multiline)
+			slow := badRune(rune(c), multiline) == ""
+			if fast != slow {
+				t.Errorf("%U, multiline %v: fast path says %v, badRune says %v", c, multiline, fast, slow)
+			}
+		}
+	}
+}

@@ -60,6 +60,11 @@ type Batch struct {
 	// edge) at size From+len(Entries). It replaces the stored state; an
 	// empty State reads back as nil.
 	State []byte
+	// Checkpoint, when not nil, is the signed checkpoint for size
+	// From+len(Entries), written with the rest, all or nothing, as
+	// PutCheckpoint would after it: one sync instead of two, and no
+	// moment when the tree is durable but not covered by a checkpoint.
+	Checkpoint []byte
 }
 
 // Size returns the tree size after b is committed.

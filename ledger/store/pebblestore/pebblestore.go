@@ -579,7 +579,7 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 		return err
 	}
 
-	n := len(sizeKey) + 8 + len(stateKey) + len(b.State)
+	n := len(sizeKey) + 8 + len(stateKey) + len(b.State) + len(checkpointPrefix) + 8 + len(b.Checkpoint)
 	for _, e := range b.Entries {
 		n += len(entryPrefix) + 8 + len(e)
 	}
@@ -618,10 +618,19 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 	if err := wb.Set([]byte(stateKey), b.State, nil); err != nil {
 		return fmt.Errorf("pebblestore: commit at %d: %w", b.From, err)
 	}
+	if b.Checkpoint != nil {
+		// size ≥ the committed size ≥ the latest checkpoint's: always in range.
+		if err := wb.Set(CheckpointKey(size), b.Checkpoint, nil); err != nil {
+			return fmt.Errorf("pebblestore: commit at %d: checkpoint: %w", b.From, err)
+		}
+	}
 	if err := wb.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("pebblestore: commit %d entries at %d: %w", len(b.Entries), b.From, err)
 	}
 	s.size = size
+	if b.Checkpoint != nil {
+		s.latest, s.haveLatest = size, true
+	}
 	return nil
 }
 

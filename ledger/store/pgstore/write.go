@@ -77,6 +77,11 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 		q.Queue(`INSERT INTO rows (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[])
 			ON CONFLICT (k) DO UPDATE SET v = excluded.v`, keys, values)
 	}
+	if b.Checkpoint != nil {
+		// size ≥ the committed size ≥ the latest checkpoint's: always in range.
+		q.Queue(`INSERT INTO checkpoints (size, signed) VALUES ($1, $2)
+			ON CONFLICT (size) DO UPDATE SET signed = excluded.signed`, size, b.Checkpoint)
+	}
 	res := tx.SendBatch(ctx, &q)
 	tag, err := res.Exec()
 	if err == nil && tag.RowsAffected() == 0 {

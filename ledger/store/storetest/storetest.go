@@ -36,6 +36,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"InvalidBatch", testInvalidBatch},
 		{"CanceledCommit", testCanceledCommit},
 		{"CheckpointSize", testCheckpointSize},
+		{"CheckpointInBatch", testCheckpointInBatch},
 		{"CrashBeforeCheckpoint", testCrashBeforeCheckpoint},
 		{"SecondWriter", testSecondWriter},
 		{"ConcurrentCommits", testConcurrentCommits},
@@ -377,6 +378,54 @@ func testCanceledCommit(t *testing.T, open OpenFunc) {
 	checkCheckpoints(t, s, nil)
 	commit(t, s, batch(0, 3))
 	checkTree(t, s, 3)
+}
+
+// testCheckpointInBatch: a batch's checkpoint is written with it, all or
+// nothing, and is then the latest, as PutCheckpoint after it would make it.
+func testCheckpointInBatch(t *testing.T, open OpenFunc) {
+	dir := t.TempDir()
+	s := openT(t, open, dir)
+	ctx := t.Context()
+	b := batch(0, 10)
+	b.Checkpoint = checkpoint(10, 0)
+	commit(t, s, b)
+	checkCheckpoints(t, s, map[uint64][]byte{10: checkpoint(10, 0)})
+	// A stale batch writes neither its entries nor its checkpoint.
+	stale := batch(5, 20)
+	stale.Checkpoint = checkpoint(20, 0)
+	if err := s.Commit(ctx, stale); !errors.Is(err, store.ErrStale) {
+		t.Fatalf("stale batch with a checkpoint: error %v, want ErrStale", err)
+	}
+	checkTree(t, s, 10)
+	checkCheckpoints(t, s, map[uint64][]byte{10: checkpoint(10, 0)})
+	// An invalid one neither.
+	bad := batch(10, 20)
+	bad.Checkpoint = checkpoint(20, 0)
+	bad.Tiles = append(bad.Tiles, store.Tile{Level: 0, Index: 0, Hashes: []byte{1}})
+	if err := s.Commit(ctx, bad); err == nil {
+		t.Fatal("invalid batch with a checkpoint: no error")
+	}
+	checkTree(t, s, 10)
+	checkCheckpoints(t, s, map[uint64][]byte{10: checkpoint(10, 0)})
+	// A batch without one leaves the latest where it was; PutCheckpoint and
+	// batches' checkpoints mix.
+	commit(t, s, batch(10, 20))
+	putCheckpoint(t, s, 20, checkpoint(20, 0))
+	b = batch(20, 300)
+	b.Checkpoint = checkpoint(300, 0)
+	commit(t, s, b)
+	if err := s.PutCheckpoint(ctx, 20, checkpoint(20, 1)); !errors.Is(err, store.ErrCheckpointSize) {
+		t.Fatalf("checkpoint 20 after a batch's checkpoint 300: error %v, want ErrCheckpointSize", err)
+	}
+	putCheckpoint(t, s, 300, checkpoint(300, 1)) // cosigned later: replaces
+	closeT(t, s)
+	s = openT(t, open, dir)
+	defer closeT(t, s)
+	checkTree(t, s, 300)
+	checkCheckpoints(t, s, map[uint64][]byte{10: checkpoint(10, 0), 20: checkpoint(20, 0), 300: checkpoint(300, 1)})
+	if size, signed, err := s.LatestCheckpoint(ctx); err != nil || size != 300 || !bytes.Equal(signed, checkpoint(300, 1)) {
+		t.Fatalf("latest checkpoint after reopening: %d %q %v", size, signed, err)
+	}
 }
 
 func testCheckpointSize(t *testing.T, open OpenFunc) {
