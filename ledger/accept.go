@@ -29,8 +29,9 @@ type rowView interface {
 // The batch being written, if any, lies between the two: its rows are not
 // in the store until its commit returns.
 type overlay struct {
-	st    store.Reader
-	prev  *overlay // the batch in flight, or nil
+	st     store.Reader
+	recent *rowCache // durable rows, checked before the store
+	prev   *overlay  // the batch in flight, or nil
 	rows  map[string][]byte
 	stmts map[uint64]pledge.Statement
 }
@@ -67,9 +68,15 @@ func (o *overlay) get(ctx context.Context, key []byte) ([]byte, error) {
 			return b, nil
 		}
 	}
+	if b, ok := o.recent.get(key); ok {
+		return b, nil
+	}
 	v, err := o.st.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
+	}
+	if err == nil && immutable(key) {
+		o.recent.put([]store.Row{{Key: key, Value: v}})
 	}
 	return v, err
 }

@@ -265,3 +265,45 @@ func BenchmarkVerifyCeilingBareJose(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 }
+
+// BenchmarkAcceptPledge: the sequencer's rules for one pledge (reads of
+// the dedup, key, registrar, template and latest-pledge rows), with the
+// durable row cache and without it (every row from Pebble): the cost the
+// single sequencer goroutine pays per entry before it writes.
+func BenchmarkAcceptPledge(b *testing.B) {
+	e := newEnv(b, nil)
+	const people = 512
+	jws := presign(b, e, people, 1)
+	vs := make([]*pledge.Verified, len(jws))
+	for i, j := range jws {
+		v, err := pledge.Verify(j, e.log.verifyOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		vs[i] = v
+	}
+	_, size := e.log.Checkpoint()
+	now := e.clock.Now()
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("cache=%v", on), func(b *testing.B) {
+			recent := e.log.recent
+			if !on {
+				recent = nil
+			}
+			ctx := context.Background()
+			var ov *overlay
+			i := 0
+			for b.Loop() {
+				if i%people == 0 {
+					ov = &overlay{st: e.log.st, recent: recent, rows: map[string][]byte{}, stmts: map[uint64]pledge.Statement{}}
+				}
+				out, err := e.log.rules.accept(ctx, ov, vs[i%people], size+uint64(i%people), now)
+				if err != nil || out.duplicate {
+					b.Fatal(err, out.duplicate)
+				}
+				ov.put(out.rows)
+				i++
+			}
+		})
+	}
+}

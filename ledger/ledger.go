@@ -88,6 +88,7 @@ type Log struct {
 	log    *slog.Logger
 	nodes  *nodes
 	rules  *rules
+	recent *rowCache // durable rows the rules read often
 	// requests are the pending enrollment requests and nonces the used
 	// read nonces, both beside the tree (store.Side).
 	requests *Requests
@@ -229,6 +230,7 @@ func open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 		log:     cfg.Logger,
 		nodes:   newNodes(st, cfg.CacheRows),
 		rules:   &rules{policy: cfg.Policy},
+		recent:  newRowCache(rowCacheBytes),
 		queue:   make(chan *request, cfg.MaxPending),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -521,7 +523,7 @@ func (l *Log) Append(ctx context.Context, jws []byte) (Result, error) {
 		}
 		return Result{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	res, err := l.enqueue(ctx, &request{raw: bytes.Clone(jws), v: v, done: make(chan result, 1)})
+	res, err := l.enqueue(ctx, &request{raw: v.Raw, v: v, done: make(chan result, 1)}) // v.Raw is a copy
 	if e, ok := v.Statement.(*pledge.Enrollment); ok && err == nil {
 		// Here, not in the sequencer: settling writes beside the tree.
 		l.requests.settle(ctx, e, res.Index)

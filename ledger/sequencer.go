@@ -134,7 +134,7 @@ func (l *Log) newBuilding(prev *overlay) *building {
 		now = time.UnixMilli(l.tree.lastLoggedAt).UTC() // logged_at never decreases
 	}
 	return &building{
-		ov:    &overlay{st: l.st, prev: prev, rows: make(map[string][]byte), stmts: make(map[uint64]pledge.Statement)},
+		ov:    &overlay{st: l.st, recent: l.recent, prev: prev, rows: make(map[string][]byte), stmts: make(map[uint64]pledge.Statement)},
 		b:     store.Batch{From: l.tree.size()},
 		now:   now,
 		start: time.Now(),
@@ -301,6 +301,7 @@ func (l *Log) store(ctx context.Context, b *store.Batch, t signedTree) error {
 	if err := l.st.Commit(ctx, b); err != nil {
 		return fmt.Errorf("ledger: committing entries %d to %d: %w", b.From, b.Size()-1, err)
 	}
+	l.recent.put(b.Rows)
 	if l.cfg.afterCommit != nil {
 		// The checkpoint apart from its batch, as logs wrote them before
 		// they went in one commit: what reopening must still recover.

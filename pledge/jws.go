@@ -120,6 +120,7 @@ func ParseUnvalidated(data []byte) (*JWS, error) {
 		return nil, errors.New("pledge: empty JWS")
 	}
 	j := &JWS{Raw: bytes.Clone(data)}
+	text := string(data) // once: both readings below take a string
 	if data[0] == '{' {
 		var g generalJSON
 		if err := unmarshalStrict(data, &g); err != nil {
@@ -130,7 +131,7 @@ func ParseUnvalidated(data []byte) (*JWS, error) {
 		}
 		j.payloadB64, j.sigs = g.Payload, g.Signatures
 	} else {
-		parts := strings.Split(string(data), ".")
+		parts := strings.Split(text, ".")
 		if len(parts) != 3 {
 			return nil, fmt.Errorf("pledge: compact JWS has %d parts, want 3 (header.payload.signature)", len(parts))
 		}
@@ -168,9 +169,9 @@ func ParseUnvalidated(data []byte) (*JWS, error) {
 	// go-jose does the cryptography; our strict reading above has already
 	// fixed what every header and the payload mean.
 	if j.Compact {
-		j.obj, err = jose.ParseSignedCompact(string(data), joseAlgorithms(Algorithms))
+		j.obj, err = jose.ParseSignedCompact(text, joseAll)
 	} else {
-		j.obj, err = jose.ParseSignedJSON(string(data), joseAlgorithms(Algorithms))
+		j.obj, err = jose.ParseSignedJSON(text, joseAll)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pledge: JWS: %w", err)
@@ -220,6 +221,9 @@ func parseHeader(b64 string) (Header, error) {
 	}
 	return out, nil
 }
+
+// joseAll is Algorithms for go-jose, made once: every parse passes it.
+var joseAll = joseAlgorithms(Algorithms)
 
 func joseAlgorithms(algs []string) []jose.SignatureAlgorithm {
 	out := make([]jose.SignatureAlgorithm, len(algs))

@@ -421,7 +421,7 @@ func (s *Store) Get(ctx context.Context, key []byte) ([]byte, error) {
 	}
 	v, err := s.get(RowKey(key))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, fmt.Errorf("pebblestore: row %q: %w", key, store.ErrNotFound)
+		return nil, &rowNotFound{key: bytes.Clone(key)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pebblestore: row %q: %w", key, err)
@@ -683,3 +683,15 @@ func (s *Store) EngineStats() store.EngineStats {
 		ReadAmplification: m.ReadAmp(), CompactionDebtBytes: m.Compact.EstimatedDebt,
 	}
 }
+
+// rowNotFound is Get's ErrNotFound. Most reads of absent rows are the
+// ledger's checks that something is new (a statement, a person's first
+// pledge), which never print the error: it is formatted only if asked,
+// where fmt.Errorf's quoting of the key cost as much as the read.
+type rowNotFound struct{ key []byte }
+
+func (e *rowNotFound) Error() string {
+	return fmt.Sprintf("pebblestore: row %q: %v", e.key, store.ErrNotFound)
+}
+
+func (e *rowNotFound) Unwrap() error { return store.ErrNotFound }
