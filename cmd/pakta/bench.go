@@ -160,6 +160,12 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 				if noop.Append.PerSecond > 0 {
 					out["append_vs_noop"] = res.Append.PerSecond / noop.Append.PerSecond
 				}
+				if noop.Reads.PerSecond > 0 {
+					out["reads_vs_noop"] = res.Reads.PerSecond / noop.Reads.PerSecond
+				}
+				if noop.Queries.PerSecond > 0 {
+					out["queries_vs_noop"] = res.Queries.PerSecond / noop.Queries.PerSecond
+				}
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), out)
@@ -188,6 +194,12 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 			}
 			if v, ok := out["append_vs_noop"]; ok {
 				fmt.Fprintf(w, "append rate / no-op server rate: %.2f\n", v)
+			}
+			if v, ok := out["reads_vs_noop"]; ok {
+				fmt.Fprintf(w, "bundle read rate / no-op server rate: %.2f\n", v)
+			}
+			if v, ok := out["queries_vs_noop"]; ok {
+				fmt.Fprintf(w, "pledge query rate / no-op server rate: %.2f\n", v)
 			}
 			return nil
 		},

@@ -106,19 +106,16 @@ func (h *Handler) bundle(ctx context.Context, index uint64) ([]byte, error) {
 // reader who may read every person the entry names (an entry that names
 // nobody, a template, to any reader).
 func (h *Handler) getBundle(w http.ResponseWriter, r *http.Request) error {
-	rd, err := h.restricted(w, r)
-	if err != nil {
-		return err
+	rd, err := h.restrictedLate(w, r)
+	var b []byte
+	if err == nil {
+		b, err = h.readBundle(r, rd)
 	}
-	s := r.PathValue("index")
-	index, ok := parseDecimal(s)
-	if !ok {
-		return badRequest(fmt.Sprintf("index %q is not a canonical decimal (digits only, no sign, no leading zeros, below 2^64)", s))
+	// The token's nonce is spent before anything is answered: recorded
+	// with the read by readBundle, else here (a replay is 401 first).
+	if serr := h.spend(w, r.Context(), rd); serr != nil {
+		return serr
 	}
-	if err := h.authorizeEntry(r.Context(), rd, index); err != nil {
-		return err
-	}
-	b, err := h.bundle(r.Context(), index)
 	if err != nil {
 		return err
 	}
@@ -126,6 +123,20 @@ func (h *Handler) getBundle(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", readCache(rd, "no-cache"))
 	writeRawJSON(w, http.StatusOK, b)
 	return nil
+}
+
+// readBundle is getBundle's answer: the bundle of the entry the path
+// names, once rd may read it and its read is recorded.
+func (h *Handler) readBundle(r *http.Request, rd *reader) ([]byte, error) {
+	s := r.PathValue("index")
+	index, ok := parseDecimal(s)
+	if !ok {
+		return nil, badRequest(fmt.Sprintf("index %q is not a canonical decimal (digits only, no sign, no leading zeros, below 2^64)", s))
+	}
+	if err := h.authorizeEntry(r.Context(), rd, index); err != nil {
+		return nil, err
+	}
+	return h.bundle(r.Context(), index)
 }
 
 // query parses a query string strictly: a malformed escape or a repeated
@@ -169,40 +180,50 @@ func personQuery(q map[string]string) (scheme, id string, given bool, err error)
 // built, so a page holds one bundle in memory, not a thousand. It is a
 // restricted read of the person.
 func (h *Handler) getPledges(w http.ResponseWriter, r *http.Request) error {
-	rd, err := h.restricted(w, r)
-	if err != nil {
-		return err
+	rd, err := h.restrictedLate(w, r)
+	var page ledger.Page
+	if err == nil {
+		page, err = h.pledgesPage(r, rd)
 	}
-	q, err := query(r)
-	if err != nil {
-		return err
+	// As in getBundle: the nonce is spent before anything is answered.
+	if serr := h.spend(w, r.Context(), rd); serr != nil {
+		return serr
 	}
-	scheme, id, given, err := personQuery(q)
-	switch {
-	case err != nil:
-		return err
-	case !given:
-		return badRequest("name the person: nip=… or scheme=…&id=…")
-	}
-	date, ok := q["date"]
-	if !ok {
-		return badRequest("date=YYYY-MM-DD is required")
-	}
-	limit, from, err := pageQuery(q)
-	if err != nil {
-		return err
-	}
-	if err := pledge.ValidateID(scheme, id, "", time.Time{}); err != nil {
-		return badRequest(err.Error())
-	}
-	if err := h.authorizePerson(r.Context(), rd, scheme, id); err != nil {
-		return err
-	}
-	page, err := h.l.PledgesPage(r.Context(), scheme, id, date, from, limit)
 	if err != nil {
 		return err
 	}
 	return h.writeBundles(w, r, rd, page)
+}
+
+// pledgesPage is the page of indexes getPledges answers with, once rd may
+// read the person and its read is recorded.
+func (h *Handler) pledgesPage(r *http.Request, rd *reader) (ledger.Page, error) {
+	q, err := query(r)
+	if err != nil {
+		return ledger.Page{}, err
+	}
+	scheme, id, given, err := personQuery(q)
+	switch {
+	case err != nil:
+		return ledger.Page{}, err
+	case !given:
+		return ledger.Page{}, badRequest("name the person: nip=… or scheme=…&id=…")
+	}
+	date, ok := q["date"]
+	if !ok {
+		return ledger.Page{}, badRequest("date=YYYY-MM-DD is required")
+	}
+	limit, from, err := pageQuery(q)
+	if err != nil {
+		return ledger.Page{}, err
+	}
+	if err := pledge.ValidateID(scheme, id, "", time.Time{}); err != nil {
+		return ledger.Page{}, badRequest(err.Error())
+	}
+	if err := h.authorizePerson(r.Context(), rd, scheme, id); err != nil {
+		return ledger.Page{}, err
+	}
+	return h.l.PledgesPage(r.Context(), scheme, id, date, from, limit)
 }
 
 // pageQuery reads limit= and cursor= (DESIGN.md, "Private reads": limit 1

@@ -144,13 +144,14 @@ type Handler struct {
 	policy        []byte // GET /policy.json
 	m             *metrics
 	lim           *limits
+	reads         *readBatcher // records restricted reads, many to a write
 }
 
 // New returns the handler for l. The caller keeps l open while the handler
 // serves, and closes it after the server has shut down.
 func New(l *ledger.Log, opts Options) *Handler {
 	h := &Handler{l: l, log: opts.Logger, maxBody: opts.MaxBodyBytes, authorize: opts.Authorize,
-		publicEntries: opts.PublicEntries, mux: http.NewServeMux()}
+		publicEntries: opts.PublicEntries, mux: http.NewServeMux(), reads: &readBatcher{l: l}}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -249,6 +250,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route = "other" // the mux redirected (e.g. an unclean path)
 	}
 	h.m.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+	if !h.log.Enabled(r.Context(), slog.LevelDebug) {
+		// The line is not written: do not build it (a dozen
+		// allocations a request, most of them boxing the values).
+		return
+	}
 	attrs := []any{"method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status,
 		"bytes", rec.bytes, "duration", time.Since(start), "remote", r.RemoteAddr}
 	if rec.err != nil {

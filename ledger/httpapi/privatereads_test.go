@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -350,5 +351,90 @@ func TestPublicEntries(t *testing.T) {
 	var h historyPage
 	if err := json.Unmarshal(r.body, &h); err != nil || len(h.Events) != 1 || len(h.Reads) != 1 || h.Reads[0].Reader.Role != "employee" {
 		t.Errorf("/v1/me in public: %d %s", r.status, r.body)
+	}
+}
+
+// TestReadNonceSpentOnEveryPath: bundles and pledges record the token's
+// nonce with the read, in one write (ledger.RecordReadOnce); every other
+// way out of them (refused, not found, malformed, naming nobody, retired)
+// still spends it before answering, so that the same token again is a
+// replay, 401, and a served read is recorded once.
+func TestReadNonceSpentOnEveryPath(t *testing.T) {
+	pe := newPrivateEnv(t)
+	andi := pe.andi.p
+	entry := fmt.Sprintf("/v1/entries/%d", pe.andiPledge)
+	pledges := "/v1/pledges?nip=" + andi.ID + "&date=2023-11-27"
+	for _, tt := range []struct {
+		name   string
+		key    *pledge.PrivateKey
+		path   string
+		status int
+	}{
+		{"served", pe.mamuju, entry, 200},
+		{"served list", pe.mamuju, pledges, 200},
+		{"a template, naming nobody", pe.mamuju, fmt.Sprintf("/v1/entries/%d", pe.andiPledge-1), 200},
+		{"another agency's entry", pe.other, entry, 403},
+		{"another agency's person", pe.other, pledges, 403},
+		{"retired registrar", pe.retired, entry, 403},
+		{"retired registrar, list", pe.retired, pledges, 403},
+		{"past the end", pe.mamuju, "/v1/entries/999", 404},
+		{"not a decimal", pe.mamuju, "/v1/entries/01", 400},
+		{"no date", pe.mamuju, "/v1/pledges?nip=" + andi.ID, 400},
+	} {
+		tok := "PaktaSig " + pe.tok(tt.key, testOrigin, "GET", tt.path, pe.clock.Now())
+		if r := pe.get(tt.path, "Authorization", tok); r.status != tt.status {
+			t.Errorf("%s: %d, want %d: %.300s", tt.name, r.status, tt.status, r.body)
+			continue
+		}
+		r := pe.get(tt.path, "Authorization", tok)
+		if r.status != 401 || !strings.Contains(string(r.body), "replayed") {
+			t.Errorf("%s, replayed: %d, want 401 (replayed): %.300s", tt.name, r.status, r.body)
+		}
+	}
+	// Andi's record shows the two served reads of his records, once each,
+	// and this read of it.
+	r := pe.read(pe.aud, "/v1/people/nip/"+andi.ID+"/history")
+	var h historyPage
+	if err := json.Unmarshal(r.body, &h); err != nil {
+		t.Fatalf("%v: %s", err, r.body)
+	}
+	if n := len(h.Reads); n != 3 {
+		t.Errorf("Andi's history lists %d reads, want 3 (the entry, the list, the history): %.2000s", n, r.body)
+	}
+}
+
+// TestConcurrentReadsBatched: reads that arrive together share their
+// records' writes (readBatcher); each is still answered, recorded once,
+// and a token sent twice at once is served once and refused once as a
+// replay.
+func TestConcurrentReadsBatched(t *testing.T) {
+	pe := newPrivateEnv(t)
+	entry := fmt.Sprintf("/v1/entries/%d", pe.andiPledge)
+	const n = 24
+	status := make([]int, 2*n)
+	var wg sync.WaitGroup
+	for i := range n {
+		tok := "PaktaSig " + pe.tok(pe.aud, testOrigin, "GET", entry, pe.clock.Now())
+		for j := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status[2*i+j] = pe.get(entry, "Authorization", tok).status
+			}()
+		}
+	}
+	wg.Wait()
+	for i := range n {
+		if a, b := status[2*i], status[2*i+1]; a+b != 200+401 {
+			t.Errorf("token %d sent twice at once: %d and %d, want 200 once and 401 once", i, a, b)
+		}
+	}
+	r := pe.read(pe.aud, "/v1/people/nip/"+pe.andi.p.ID+"/history?limit=1000")
+	var h historyPage
+	if err := json.Unmarshal(r.body, &h); err != nil {
+		t.Fatalf("%v: %s", err, r.body)
+	}
+	if got := len(h.Reads); got != n+1 {
+		t.Errorf("%d reads recorded, want %d (one per token, and this one)", got, n+1)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pakta-id/pakta/ledger"
 	"github.com/pakta-id/pakta/pledge"
@@ -32,6 +33,9 @@ type reader struct {
 	kid   string
 	token string // the read token as sent: the record keeps it
 	nonce string
+	exp   time.Time // the token's expiry, until which its nonce is kept
+	// spent is set once the nonce is recorded as used (see spend).
+	spent bool
 	// registrar, for a registrar of the policy (not retired): the
 	// subjects of its agencies.
 	registrar *verify.Registrar
@@ -121,11 +125,57 @@ func (h *Handler) restricted(w http.ResponseWriter, r *http.Request) (*reader, e
 	return h.authenticate(w, r)
 }
 
-// authenticate checks the request's read token and returns its reader, or
-// a 401 (or 403 for a registrar the policy has retired, or an employee key
-// revoked or outside its validity: the signature is theirs, but they read
-// nothing now).
+// restrictedLate is restricted without spending the token's nonce: the
+// caller records its read with the nonce in one durable write (recordRead
+// does, through ledger.RecordReadOnce) and must call spend before it
+// answers, on every path, so that a replayed token is refused with 401
+// exactly as restricted refuses it. A reader comes back with an error
+// (a 403) when its signature checked but it reads nothing now.
+func (h *Handler) restrictedLate(w http.ResponseWriter, r *http.Request) (*reader, error) {
+	if h.publicEntries && r.Header.Get("Authorization") == "" {
+		return nil, nil
+	}
+	return h.checkToken(w, r)
+}
+
+// authenticate checks the request's read token, spends its nonce and
+// returns its reader, or a 401 (or 403 for a registrar the policy has
+// retired, or an employee key revoked or outside its validity: the
+// signature is theirs, but they read nothing now).
 func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*reader, error) {
+	rd, err := h.checkToken(w, r)
+	if serr := h.spend(w, r.Context(), rd); serr != nil {
+		return nil, serr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// spend records the nonce of rd's token as used, unless it already is
+// (rd nil: no token). A nonce used before is a replay: 401. It comes
+// before any other answer to a token whose signature checked, so that a
+// replay is a 401 whatever else is wrong with the request.
+func (h *Handler) spend(w http.ResponseWriter, ctx context.Context, rd *reader) error {
+	if rd == nil || rd.spent {
+		return nil
+	}
+	if err := h.l.UseNonce(ctx, rd.nonce, rd.exp); err != nil {
+		if errors.Is(err, ledger.ErrReplay) {
+			return unauthorized(w, "replayed read token: "+err.Error(), err)
+		}
+		return err
+	}
+	rd.spent = true
+	return nil
+}
+
+// checkToken checks the request's read token, but does not spend its
+// nonce (spend does). It returns a nil reader with a 401 for a token that
+// does not check out, and a reader with a 403 for a signer who reads
+// nothing now.
+func (h *Handler) checkToken(w http.ResponseWriter, r *http.Request) (*reader, error) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
 		return nil, unauthorized(w, "this is a restricted read: sign the request with a read token (Authorization: PaktaSig <JWS>)", nil)
@@ -145,7 +195,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*reader,
 		return nil, unauthorized(w, err.Error(), err)
 	}
 	policy := h.l.Policy()
-	rd := &reader{kid: t.Header.KeyID, token: token, nonce: t.Claims.Nonce}
+	rd := &reader{kid: t.Header.KeyID, token: token, nonce: t.Claims.Nonce, exp: t.Expires()}
 	var key *pledge.PublicKey
 	if reg, ok := policy.Registrar(rd.kid); ok {
 		rd.registrar, key = reg, reg.JWK
@@ -163,18 +213,12 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*reader,
 	if err := t.Verify(key, policy.Algorithms); err != nil {
 		return nil, unauthorized(w, err.Error(), err)
 	}
-	if err := h.l.UseNonce(r.Context(), t.Claims.Nonce, t.Expires()); err != nil {
-		if errors.Is(err, ledger.ErrReplay) {
-			return nil, unauthorized(w, "replayed read token: "+err.Error(), err)
-		}
-		return nil, err
-	}
 	if rd.registrar != nil && !rd.registrar.ActiveAt(now) {
-		return nil, forbidden(fmt.Sprintf("registrar %q was retired at %s: it reads nothing now", rd.registrar.Name, rd.registrar.Until))
+		return rd, forbidden(fmt.Sprintf("registrar %q was retired at %s: it reads nothing now", rd.registrar.Name, rd.registrar.Until))
 	}
 	if rd.employee != nil {
 		if err := rd.employee.Usable(now); err != nil {
-			return nil, forbidden(err.Error() + ": it reads nothing now")
+			return rd, forbidden(err.Error() + ": it reads nothing now")
 		}
 	}
 	return rd, nil
@@ -230,10 +274,20 @@ func (h *Handler) authorizePerson(ctx context.Context, rd *reader, scheme, id st
 	return h.recordRead(ctx, rd, []ledger.PersonRef{{Scheme: scheme, ID: id}})
 }
 
-// recordRead records, durably, that rd read the records of people.
+// recordRead records, durably, that rd read the records of people; with
+// the token's nonce in the same write when it is not spent yet
+// (restrictedLate). A replay leaves it unspent: spend then says 401.
 func (h *Handler) recordRead(ctx context.Context, rd *reader, people []ledger.PersonRef) error {
 	if rd == nil || len(people) == 0 {
 		return nil
 	}
-	return h.l.RecordRead(ctx, ledger.Read{At: h.l.Now(), Reader: rd.info(), Request: rd.token}, rd.nonce, people)
+	read := ledger.Read{At: h.l.Now(), Reader: rd.info(), Request: rd.token}
+	if rd.spent {
+		return h.l.RecordRead(ctx, read, rd.nonce, people)
+	}
+	if err := h.reads.record(ctx, ledger.ReadOnce{Read: read, Nonce: rd.nonce, Exp: rd.exp, People: people}); err != nil {
+		return err
+	}
+	rd.spent = true
+	return nil
 }
