@@ -130,12 +130,23 @@ func parseBundle(b []byte) (*Bundle, error) {
 	if len(b) > MaxBundleSize {
 		return nil, fmt.Errorf("%d bytes, more than %d", len(b), MaxBundleSize)
 	}
-	if err := checkJSONSyntax(b); err != nil {
-		return nil, err
-	}
+	// The decoder rejects what checkJSONSyntax does (invalid JSON or
+	// UTF-8, duplicate names, trailing data) but null, which reads as a
+	// missing member. Reading every token first doubled the cost of a
+	// well-formed bundle, so the token pass runs only when it can matter:
+	// when decoding fails (its error, if any, comes first, as before), or
+	// when null may be in the input.
 	var j bundleJSON
 	if err := json.Unmarshal(b, &j, json.RejectUnknownMembers(true)); err != nil {
+		if serr := checkJSONSyntax(b); serr != nil {
+			return nil, serr
+		}
 		return nil, err
+	}
+	if bytes.Contains(b, []byte("null")) {
+		if err := checkJSONSyntax(b); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case j.V == nil:
