@@ -2,7 +2,10 @@ package verify
 
 import (
 	"encoding/base64"
+	"reflect"
 	"testing"
+
+	"github.com/go-json-experiment/json"
 )
 
 // FuzzDecodeBase64: decodeBase64 and decodeHash accept exactly the strings
@@ -34,6 +37,36 @@ func FuzzDecodeBase64(f *testing.F) {
 		}
 		if err == nil && string(h[:]) != string(ref) {
 			t.Fatalf("decodeHash(%q) = %x, want %x", s, h, ref)
+		}
+	})
+}
+
+// FuzzDecodeBundleJSON: decodeBundleJSON, which runs the token pass only
+// when it can matter, fails exactly when and as the token pass followed by
+// the decoder does, and decodes the same members.
+func FuzzDecodeBundleJSON(f *testing.F) {
+	s := fuzzSeeds(f)
+	f.Add(s.bundle)
+	f.Add(s.bundleX5C)
+	for _, b := range []string{
+		`{"v":2,"entry":null,"proof":"x","key":{}}`, `{"v":2,"key":{"enrollment":null}}`,
+		`{"v":2,"v":2}`, `{"v":2} {}`, `{"v":2,"x":1}`, `{"v":"2"}`, "{\"v\":2,\"entry\":\"\xff\"}",
+		`{"v":2,"entry":"null","key":{}}`, `[null]`, `{"V":2}`,
+	} {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ref bundleJSON
+		refErr := checkJSONSyntax(b)
+		if refErr == nil {
+			refErr = json.Unmarshal(b, &ref, json.RejectUnknownMembers(true))
+		}
+		got, err := decodeBundleJSON(b)
+		if (err == nil) != (refErr == nil) || (err != nil && err.Error() != refErr.Error()) {
+			t.Fatalf("decodeBundleJSON(%q): %v, want %v", b, err, refErr)
+		}
+		if err == nil && !reflect.DeepEqual(got, ref) {
+			t.Fatalf("decodeBundleJSON(%q) = %+v, want %+v", b, got, ref)
 		}
 	})
 }
