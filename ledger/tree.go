@@ -155,11 +155,12 @@ func (t *tree) appendLeaves(leaves [][]byte) ([]store.Tile, error) {
 // row is one of tens of thousands and a random read rarely meets it again:
 // caching those rows (8 KiB each, copied whole) made most of a cold read's
 // garbage and of the server's live heap, for a hit rate near the cache's
-// share of them, so their nodes are read one hash at a time (Store.Node),
-// from the storage engine's block cache when hot. (At a million entries
-// a 32 MiB cache of them held half and made proofs twice as fast; the
-// memory was given up for the server's 300 MB at ten million: see
-// BENCHMARKS.md.)
+// share of them, so they are not kept: a proof reads the two rows its
+// lower nodes come from (see stratum) and drops them, and a lone lower
+// node is read one hash at a time (Store.Node), from the storage engine's
+// block cache when hot. (At a million entries a 32 MiB cache of them held
+// half and made proofs twice as fast; the memory was given up for the
+// server's 300 MB at ten million: see BENCHMARKS.md.)
 //
 // A node never changes once complete, so a cached row, full or partial, is
 // good for every position it holds; a position past it reads the row
@@ -189,13 +190,35 @@ func (n *nodes) atEdge(level uint, row uint64) bool {
 
 // hash returns the hash of node id in a tree of at least size leaves.
 func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byte, error) {
-	complete := size >> id.Level // complete nodes at this level
-	if id.Index >= complete {
+	if id.Index >= size>>id.Level {
 		return nil, fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
 	}
 	row, pos := id.Index/tileWidth, int(id.Index%tileWidth)
-	key := [2]uint64{uint64(id.Level), row}
-	lower := id.Level < cacheFromLevel
+	b, err := n.row(ctx, id.Level, row, pos+1, size, false)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
+	}
+	if b == nil {
+		h, err := n.st.Node(ctx, uint8(id.Level), id.Index)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
+		}
+		return h, nil
+	}
+	// Capped, so that a caller appending to a proof hash cannot write into
+	// a cached row.
+	return b[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize], nil
+}
+
+// row returns row (level, index) holding at least need hashes, from the
+// cache or the store, in a tree of at least size leaves, whose nodes up to
+// need must be complete. A lower row away from the right edge is not
+// cached; for it, row returns nil unless read is set: the caller wanted
+// one node, which Store.Node reads without copying the row.
+func (n *nodes) row(ctx context.Context, level uint, index uint64, need int, size uint64, read bool) ([]byte, error) {
+	complete := size >> level // complete nodes at this level
+	key := [2]uint64{uint64(level), index}
+	lower := level < cacheFromLevel
 	cache := n.rows
 	if lower {
 		cache = n.edge
@@ -203,37 +226,33 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 	n.mu.Lock()
 	b := cache[key]
 	n.seen = max(n.seen, size)
-	keep := !lower || n.atEdge(id.Level, row)
+	keep := !lower || n.atEdge(level, index)
 	n.mu.Unlock()
-	if len(b) >= (pos+1)*hashSize {
-		// Capped, so that a caller appending to a proof hash cannot
-		// write into the cached row.
-		return b[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize], nil
+	if len(b) >= need*hashSize {
+		return b, nil
+	}
+	if !keep && !read {
+		return nil, nil
+	}
+	width := int(min(complete-index*tileWidth, tileWidth))
+	b, err := n.st.Tile(ctx, uint8(level), index, width)
+	if err != nil {
+		return nil, err
 	}
 	if !keep {
-		h, err := n.st.Node(ctx, uint8(id.Level), id.Index)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
-		}
-		return h, nil
+		return b, nil
 	}
-	width := int(min(complete-row*tileWidth, tileWidth))
-	b, err := n.st.Tile(ctx, uint8(id.Level), row, width)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
-	}
-	h := b[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize]
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if len(b) <= len(cache[key]) {
-		return h, nil // a wider copy came first
+		return b, nil // a wider copy came first
 	}
-	if lower && !n.atEdge(id.Level, row) {
-		return h, nil // the edge moved on while this row was read
+	if lower && !n.atEdge(level, index) {
+		return b, nil // the edge moved on while this row was read
 	}
 	if lower {
 		for k := range n.edge { // a few rows: the edge has moved on from some
-			if k[0] == key[0] && k[1]+edgeRows <= row {
+			if k[0] == key[0] && k[1]+edgeRows <= index {
 				delete(n.edge, k)
 			}
 		}
@@ -249,15 +268,105 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 		}
 	}
 	cache[key] = b
+	return b, nil
+}
+
+// stratum is how many lower levels a proof takes from one row: a proof's
+// nodes at levels 0–3 are computed from one row of level 0, those at levels
+// 4–7 from one row of level 4. A proof of an entry away from the right edge
+// has one node at each of those levels, all under the same row, so two row
+// reads (and at most 22 hashes, about 4 µs) replace eight node reads: at a
+// million entries those rows are not in memory, and each read was a
+// storage-engine lookup of several microseconds, most of a proof's time.
+// (Computing all eight levels from level 0 would take 247 hashes, more
+// than the reads it saves; the stored levels 1–3 and 5–7 are still written
+// and served as tiles.)
+const stratum = 4
+
+// lowerRow is a row of a lower level read for one proof.
+type lowerRow struct {
+	level uint
+	index uint64
+	b     []byte
+}
+
+// lower returns the hash of lower node id (level below cacheFromLevel) in
+// a tree of at least size leaves, computed from the row of level
+// id.Level rounded down to a multiple of stratum; rows holds the rows this
+// proof has read.
+func (n *nodes) lower(ctx context.Context, id compact.NodeID, size uint64, rows *[]lowerRow) ([]byte, error) {
+	if id.Index >= size>>id.Level {
+		return nil, fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
+	}
+	base := id.Level - id.Level%stratum
+	span := id.Level - base
+	// The node's descendants at the base level: aligned, fewer than a row
+	// (span < stratum ≤ tileHeight), so all in one row, and complete since
+	// the node is.
+	first, count := id.Index<<span, uint64(1)<<span
+	index, pos := first/tileWidth, int(first%tileWidth)
+	var b []byte
+	for _, r := range *rows {
+		if r.level == base && r.index == index && len(r.b) >= (pos+int(count))*hashSize {
+			b = r.b
+		}
+	}
+	if b == nil {
+		var err error
+		if b, err = n.row(ctx, base, index, pos+int(count), size, true); err != nil {
+			return nil, fmt.Errorf("ledger: reading row %d/%d for node %d/%d: %w", base, index, id.Level, id.Index, err)
+		}
+		*rows = append(*rows, lowerRow{base, index, b})
+	}
+	if span == 0 {
+		return b[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize], nil
+	}
+	// The root of the perfect subtree over the count nodes, by the merkle
+	// package's compact range. Its hashing does not depend on where the
+	// subtree sits (only GetRootHash wants a range from 0), so the count
+	// nodes are hashed as the range [0, count): a power of two, one
+	// perfect subtree, the same hashes as when the tree was built.
+	rng := rangeFactory.NewEmptyRange(0)
+	for k := range int(count) {
+		at := (pos + k) * hashSize
+		if err := rng.Append(b[at:at+hashSize], nil); err != nil {
+			return nil, fmt.Errorf("ledger: node %d/%d: %w", id.Level, id.Index, err)
+		}
+	}
+	h, err := rng.GetRootHash(nil)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: node %d/%d: %w", id.Level, id.Index, err)
+	}
 	return h, nil
 }
 
 // proof fetches and combines the nodes of an inclusion or consistency proof
-// in a tree of the given size.
+// in a tree of the given size. A lower node that is alone in its stratum
+// (near the right edge, or in a consistency proof) is read on its own: a
+// row read to serve one node would only copy the rest.
 func (n *nodes) proof(ctx context.Context, p proof.Nodes, size uint64) ([][]byte, error) {
+	return n.proofBy(ctx, p, size, true)
+}
+
+// proofBy is proof, with the lower nodes read by stratum or (for
+// BenchmarkBundleLevers1M: as before strata) one by one.
+func (n *nodes) proofBy(ctx context.Context, p proof.Nodes, size uint64, strata bool) ([][]byte, error) {
 	hs := make([][]byte, len(p.IDs))
+	var group [cacheFromLevel / stratum]int // lower nodes per stratum
+	for _, id := range p.IDs {
+		if id.Level < cacheFromLevel {
+			group[id.Level/stratum]++
+		}
+	}
+	rows := make([]lowerRow, 0, len(group))
 	for i, id := range p.IDs {
-		h, err := n.hash(ctx, id, size)
+		var h []byte
+		var err error
+		if strata && id.Level < cacheFromLevel && group[id.Level/stratum] > 1 {
+			h, err = n.lower(ctx, id, size, &rows)
+		} else {
+			h, err = n.hash(ctx, id, size)
+		}
 		if err != nil {
 			return nil, err
 		}
