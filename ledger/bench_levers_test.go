@@ -2,11 +2,12 @@ package ledger
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/transparency-dev/merkle/proof"
+
+	"github.com/pakta-id/pakta/ledger/store"
 )
 
 // BenchmarkBundleLevers1M measures each lever of the bundle's read path off
@@ -17,8 +18,10 @@ import (
 // so that none reads what the run before it left in the cache. Strip the
 // "#NN" suffixes of the names to compare them with benchstat.
 //
-//   - proof/strata: an inclusion proof's lower nodes from two rows
-//     (nodes.lower) or one node read per level, as before.
+//   - proof/rows: an inclusion proof's lower nodes read one per level
+//     (none), as before; or computed from two rows (nodes.fromRows),
+//     copied by Store.Tile (copied) or lent by the engine without a copy
+//     (lent), as Log does with Pebble.
 func BenchmarkBundleLevers1M(b *testing.B) {
 	n := uint64(1_000_000)
 	if testing.Short() {
@@ -31,9 +34,22 @@ func BenchmarkBundleLevers1M(b *testing.B) {
 		seed++
 		return rand.New(rand.NewPCG(seed, 7))
 	}
+	// The lever configurations, each with a cache of its own: Store.Node
+	// for every lower node as before strata; rows copied (Store.Tile); rows
+	// lent by the engine (store.TileViewer), as Log uses.
+	copied := struct{ store.Reader }{e.log.st} // hides ViewTile
+	configs := []struct {
+		name   string
+		nodes  *nodes
+		strata bool
+	}{
+		{"proof/rows=none", newNodes(e.log.st, 1024), false},
+		{"proof/rows=copied", newNodes(copied, 1024), true},
+		{"proof/rows=lent", newNodes(e.log.st, 1024), true},
+	}
 	for range leverRounds {
-		for _, strata := range []bool{false, true} {
-			b.Run(fmt.Sprintf("proof/strata=%v", strata), func(b *testing.B) {
+		for _, c := range configs {
+			b.Run(c.name, func(b *testing.B) {
 				r := rnd()
 				for b.Loop() {
 					i := r.Uint64N(n)
@@ -41,7 +57,7 @@ func BenchmarkBundleLevers1M(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, err := e.log.nodes.proofBy(ctx, p, n, strata); err != nil {
+					if _, err := c.nodes.proofBy(ctx, p, n, c.strata); err != nil {
 						b.Fatal(err)
 					}
 				}

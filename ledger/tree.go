@@ -1,10 +1,12 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -283,67 +285,121 @@ func (n *nodes) row(ctx context.Context, level uint, index uint64, need int, siz
 // and served as tiles.)
 const stratum = 4
 
-// lowerRow is a row of a lower level read for one proof.
-type lowerRow struct {
+// stratumRow is the row of a stratum's base level that a lower node's
+// descendants at that level lie in: an aligned run of fewer than a row's
+// nodes (span < stratum ≤ tileHeight), so all in one row, and complete
+// since the node is.
+type stratumRow struct {
 	level uint
 	index uint64
-	b     []byte
 }
 
-// lower returns the hash of lower node id (level below cacheFromLevel) in
-// a tree of at least size leaves, computed from the row of level
-// id.Level rounded down to a multiple of stratum; rows holds the rows this
-// proof has read.
-func (n *nodes) lower(ctx context.Context, id compact.NodeID, size uint64, rows *[]lowerRow) ([]byte, error) {
-	if id.Index >= size>>id.Level {
-		return nil, fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
-	}
+// under returns the row of node id's stratum that holds its descendants,
+// their position there, and how many there are (a power of two).
+func under(id compact.NodeID) (r stratumRow, pos, count int) {
 	base := id.Level - id.Level%stratum
-	span := id.Level - base
-	// The node's descendants at the base level: aligned, fewer than a row
-	// (span < stratum ≤ tileHeight), so all in one row, and complete since
-	// the node is.
-	first, count := id.Index<<span, uint64(1)<<span
-	index, pos := first/tileWidth, int(first%tileWidth)
-	var b []byte
-	for _, r := range *rows {
-		if r.level == base && r.index == index && len(r.b) >= (pos+int(count))*hashSize {
-			b = r.b
+	first := id.Index << (id.Level - base)
+	return stratumRow{base, first / tileWidth}, int(first % tileWidth), 1 << (id.Level - base)
+}
+
+// fromRows sets hs[i] to the hash of every lower node ids[i] that shares
+// its stratum's row with another node of ids, in a tree of at least size
+// leaves, reading each such row once. It leaves the others nil.
+func (n *nodes) fromRows(ctx context.Context, ids []compact.NodeID, size uint64, hs [][]byte) error {
+	type group struct {
+		row   stratumRow
+		nodes int
+		need  int // hashes of the row the nodes need
+	}
+	var groups []group
+	for _, id := range ids {
+		if id.Level >= cacheFromLevel {
+			continue
+		}
+		if id.Index >= size>>id.Level {
+			return fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
+		}
+		r, pos, count := under(id)
+		at := slices.IndexFunc(groups, func(g group) bool { return g.row == r })
+		if at < 0 {
+			at = len(groups)
+			groups = append(groups, group{row: r})
+		}
+		groups[at].nodes++
+		groups[at].need = max(groups[at].need, pos+count)
+	}
+	for _, g := range groups {
+		if g.nodes < 2 {
+			continue // one node: Store.Node reads it without the row
+		}
+		err := n.viewRow(ctx, g.row, g.need, size, func(b []byte) error {
+			for i, id := range ids {
+				if id.Level >= cacheFromLevel {
+					continue
+				}
+				r, pos, count := under(id)
+				if r != g.row {
+					continue
+				}
+				h, err := subtreeHash(b[pos*hashSize : (pos+count)*hashSize])
+				if err != nil {
+					return fmt.Errorf("ledger: node %d/%d: %w", id.Level, id.Index, err)
+				}
+				hs[i] = h
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("ledger: reading row %d/%d of the proof's lower nodes: %w", g.row.level, g.row.index, err)
 		}
 	}
-	if b == nil {
-		var err error
-		if b, err = n.row(ctx, base, index, pos+int(count), size, true); err != nil {
-			return nil, fmt.Errorf("ledger: reading row %d/%d for node %d/%d: %w", base, index, id.Level, id.Index, err)
-		}
-		*rows = append(*rows, lowerRow{base, index, b})
-	}
-	if span == 0 {
-		return b[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize], nil
-	}
-	// The root of the perfect subtree over the count nodes, by the merkle
-	// package's compact range. Its hashing does not depend on where the
-	// subtree sits (only GetRootHash wants a range from 0), so the count
-	// nodes are hashed as the range [0, count): a power of two, one
-	// perfect subtree, the same hashes as when the tree was built.
-	rng := rangeFactory.NewEmptyRange(0)
-	for k := range int(count) {
-		at := (pos + k) * hashSize
-		if err := rng.Append(b[at:at+hashSize], nil); err != nil {
-			return nil, fmt.Errorf("ledger: node %d/%d: %w", id.Level, id.Index, err)
-		}
-	}
-	h, err := rng.GetRootHash(nil)
+	return nil
+}
+
+// viewRow calls fn with row r holding at least need hashes: a cached row,
+// or the stored one, lent by the engine when it can (store.TileViewer),
+// since the proof drops it once its nodes are computed.
+func (n *nodes) viewRow(ctx context.Context, r stratumRow, need int, size uint64, fn func([]byte) error) error {
+	b, err := n.row(ctx, r.level, r.index, need, size, false)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: node %d/%d: %w", id.Level, id.Index, err)
+		return err
 	}
-	return h, nil
+	if b != nil {
+		return fn(b)
+	}
+	width := int(min(size>>r.level-r.index*tileWidth, tileWidth))
+	if tv, ok := n.st.(store.TileViewer); ok {
+		return tv.ViewTile(ctx, uint8(r.level), r.index, width, fn)
+	}
+	if b, err = n.st.Tile(ctx, uint8(r.level), r.index, width); err != nil {
+		return err
+	}
+	return fn(b)
+}
+
+// subtreeHash is the root of the perfect subtree over hashes (a power of
+// two of them), by the merkle package's compact range: a new slice, not
+// part of hashes. Its hashing does not depend on where the subtree sits
+// (only GetRootHash wants a range from 0), so the nodes are hashed as the
+// range [0, count): one perfect subtree, the same hashes as when the tree
+// was built.
+func subtreeHash(hashes []byte) ([]byte, error) {
+	if len(hashes) == hashSize {
+		return bytes.Clone(hashes), nil
+	}
+	rng := rangeFactory.NewEmptyRange(0)
+	for at := 0; at < len(hashes); at += hashSize {
+		if err := rng.Append(hashes[at:at+hashSize], nil); err != nil {
+			return nil, err
+		}
+	}
+	return rng.GetRootHash(nil)
 }
 
 // proof fetches and combines the nodes of an inclusion or consistency proof
-// in a tree of the given size. A lower node that is alone in its stratum
-// (near the right edge, or in a consistency proof) is read on its own: a
-// row read to serve one node would only copy the rest.
+// in a tree of the given size. A lower node that is alone under its
+// stratum's row (near the right edge, or in a consistency proof) is read on
+// its own: a row read to serve one node would only copy the rest.
 func (n *nodes) proof(ctx context.Context, p proof.Nodes, size uint64) ([][]byte, error) {
 	return n.proofBy(ctx, p, size, true)
 }
@@ -352,21 +408,16 @@ func (n *nodes) proof(ctx context.Context, p proof.Nodes, size uint64) ([][]byte
 // BenchmarkBundleLevers1M: as before strata) one by one.
 func (n *nodes) proofBy(ctx context.Context, p proof.Nodes, size uint64, strata bool) ([][]byte, error) {
 	hs := make([][]byte, len(p.IDs))
-	var group [cacheFromLevel / stratum]int // lower nodes per stratum
-	for _, id := range p.IDs {
-		if id.Level < cacheFromLevel {
-			group[id.Level/stratum]++
+	if strata {
+		if err := n.fromRows(ctx, p.IDs, size, hs); err != nil {
+			return nil, err
 		}
 	}
-	rows := make([]lowerRow, 0, len(group))
 	for i, id := range p.IDs {
-		var h []byte
-		var err error
-		if strata && id.Level < cacheFromLevel && group[id.Level/stratum] > 1 {
-			h, err = n.lower(ctx, id, size, &rows)
-		} else {
-			h, err = n.hash(ctx, id, size)
+		if hs[i] != nil {
+			continue
 		}
+		h, err := n.hash(ctx, id, size)
 		if err != nil {
 			return nil, err
 		}

@@ -287,7 +287,8 @@ func rootOf(t *testing.T, leaves [][]byte) []byte {
 // TestProofStrata: proofs whose lower nodes are computed from rows
 // (nodes.lower) are the proofs read node by node, for every leaf of trees
 // whose sizes fall on and around row and stratum edges, inclusion and
-// consistency, and with the right edge's rows cached or not.
+// consistency, with the right edge's rows cached or not, and rows lent by
+// the engine or copied.
 func TestProofStrata(t *testing.T) {
 	ctx := context.Background()
 	st, err := pebblestore.Open(ctx, t.TempDir(), pebblestore.Options{})
@@ -315,8 +316,14 @@ func TestProofStrata(t *testing.T) {
 		n := uint64(size)
 		// A fresh cache for each size, with the edge where this size puts
 		// it, and one that has seen the largest tree (no edge rows here).
-		for _, fresh := range []bool{true, false} {
-			nodes := newNodes(st, 64)
+		// Rows lent by Pebble (store.TileViewer) and copied (Tile), as
+		// from an engine without ViewTile.
+		for _, c := range []struct {
+			fresh bool
+			r     store.Reader
+		}{{true, st}, {false, st}, {true, struct{ store.Reader }{st}}} {
+			fresh := c.fresh
+			nodes := newNodes(c.r, 64)
 			if !fresh {
 				nodes.seen = uint64(len(leaves))
 			}
