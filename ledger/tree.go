@@ -196,7 +196,7 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 		return nil, fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
 	}
 	row, pos := id.Index/tileWidth, int(id.Index%tileWidth)
-	b, err := n.row(ctx, id.Level, row, pos+1, size, false)
+	b, err := n.row(ctx, id.Level, row, pos+1, size)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
 	}
@@ -215,9 +215,9 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 // row returns row (level, index) holding at least need hashes, from the
 // cache or the store, in a tree of at least size leaves, whose nodes up to
 // need must be complete. A lower row away from the right edge is not
-// cached; for it, row returns nil unless read is set: the caller wanted
-// one node, which Store.Node reads without copying the row.
-func (n *nodes) row(ctx context.Context, level uint, index uint64, need int, size uint64, read bool) ([]byte, error) {
+// cached, and for it row returns nil: the caller reads what it needs of it
+// (Store.Node, store.TileViewer) without copying the row.
+func (n *nodes) row(ctx context.Context, level uint, index uint64, need int, size uint64) ([]byte, error) {
 	complete := size >> level // complete nodes at this level
 	key := [2]uint64{uint64(level), index}
 	lower := level < cacheFromLevel
@@ -233,16 +233,13 @@ func (n *nodes) row(ctx context.Context, level uint, index uint64, need int, siz
 	if len(b) >= need*hashSize {
 		return b, nil
 	}
-	if !keep && !read {
+	if !keep {
 		return nil, nil
 	}
 	width := int(min(complete-index*tileWidth, tileWidth))
 	b, err := n.st.Tile(ctx, uint8(level), index, width)
 	if err != nil {
 		return nil, err
-	}
-	if !keep {
-		return b, nil
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -360,7 +357,7 @@ func (n *nodes) fromRows(ctx context.Context, ids []compact.NodeID, size uint64,
 // or the stored one, lent by the engine when it can (store.TileViewer),
 // since the proof drops it once its nodes are computed.
 func (n *nodes) viewRow(ctx context.Context, r stratumRow, need int, size uint64, fn func([]byte) error) error {
-	b, err := n.row(ctx, r.level, r.index, need, size, false)
+	b, err := n.row(ctx, r.level, r.index, need, size)
 	if err != nil {
 		return err
 	}
