@@ -1,10 +1,12 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -155,11 +157,12 @@ func (t *tree) appendLeaves(leaves [][]byte) ([]store.Tile, error) {
 // row is one of tens of thousands and a random read rarely meets it again:
 // caching those rows (8 KiB each, copied whole) made most of a cold read's
 // garbage and of the server's live heap, for a hit rate near the cache's
-// share of them, so their nodes are read one hash at a time (Store.Node),
-// from the storage engine's block cache when hot. (At a million entries
-// a 32 MiB cache of them held half and made proofs twice as fast; the
-// memory was given up for the server's 300 MB at ten million: see
-// BENCHMARKS.md.)
+// share of them, so they are not kept: a proof reads the two rows its
+// lower nodes come from (see stratum) and drops them, and a lone lower
+// node is read one hash at a time (Store.Node), from the storage engine's
+// block cache when hot. (At a million entries a 32 MiB cache of them held
+// half and made proofs twice as fast; the memory was given up for the
+// server's 300 MB at ten million: see BENCHMARKS.md.)
 //
 // A node never changes once complete, so a cached row, full or partial, is
 // good for every position it holds; a position past it reads the row
@@ -189,13 +192,35 @@ func (n *nodes) atEdge(level uint, row uint64) bool {
 
 // hash returns the hash of node id in a tree of at least size leaves.
 func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byte, error) {
-	complete := size >> id.Level // complete nodes at this level
-	if id.Index >= complete {
+	if id.Index >= size>>id.Level {
 		return nil, fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
 	}
 	row, pos := id.Index/tileWidth, int(id.Index%tileWidth)
-	key := [2]uint64{uint64(id.Level), row}
-	lower := id.Level < cacheFromLevel
+	b, err := n.row(ctx, id.Level, row, pos+1, size)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
+	}
+	if b == nil {
+		h, err := n.st.Node(ctx, uint8(id.Level), id.Index)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
+		}
+		return h, nil
+	}
+	// Capped, so that a caller appending to a proof hash cannot write into
+	// a cached row.
+	return b[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize], nil
+}
+
+// row returns row (level, index) holding at least need hashes, from the
+// cache or the store, in a tree of at least size leaves, whose nodes up to
+// need must be complete. A lower row away from the right edge is not
+// cached, and for it row returns nil: the caller reads what it needs of it
+// (Store.Node, store.TileViewer) without copying the row.
+func (n *nodes) row(ctx context.Context, level uint, index uint64, need int, size uint64) ([]byte, error) {
+	complete := size >> level // complete nodes at this level
+	key := [2]uint64{uint64(level), index}
+	lower := level < cacheFromLevel
 	cache := n.rows
 	if lower {
 		cache = n.edge
@@ -203,37 +228,30 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 	n.mu.Lock()
 	b := cache[key]
 	n.seen = max(n.seen, size)
-	keep := !lower || n.atEdge(id.Level, row)
+	keep := !lower || n.atEdge(level, index)
 	n.mu.Unlock()
-	if len(b) >= (pos+1)*hashSize {
-		// Capped, so that a caller appending to a proof hash cannot
-		// write into the cached row.
-		return b[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize], nil
+	if len(b) >= need*hashSize {
+		return b, nil
 	}
 	if !keep {
-		h, err := n.st.Node(ctx, uint8(id.Level), id.Index)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
-		}
-		return h, nil
+		return nil, nil
 	}
-	width := int(min(complete-row*tileWidth, tileWidth))
-	b, err := n.st.Tile(ctx, uint8(id.Level), row, width)
+	width := int(min(complete-index*tileWidth, tileWidth))
+	b, err := n.st.Tile(ctx, uint8(level), index, width)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: reading node %d/%d: %w", id.Level, id.Index, err)
+		return nil, err
 	}
-	h := b[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize]
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if len(b) <= len(cache[key]) {
-		return h, nil // a wider copy came first
+		return b, nil // a wider copy came first
 	}
-	if lower && !n.atEdge(id.Level, row) {
-		return h, nil // the edge moved on while this row was read
+	if lower && !n.atEdge(level, index) {
+		return b, nil // the edge moved on while this row was read
 	}
 	if lower {
 		for k := range n.edge { // a few rows: the edge has moved on from some
-			if k[0] == key[0] && k[1]+edgeRows <= row {
+			if k[0] == key[0] && k[1]+edgeRows <= index {
 				delete(n.edge, k)
 			}
 		}
@@ -249,14 +267,153 @@ func (n *nodes) hash(ctx context.Context, id compact.NodeID, size uint64) ([]byt
 		}
 	}
 	cache[key] = b
-	return h, nil
+	return b, nil
+}
+
+// stratum is how many lower levels a proof takes from one row: a proof's
+// nodes at levels 0–3 are computed from one row of level 0, those at levels
+// 4–7 from one row of level 4. A proof of an entry away from the right edge
+// has one node at each of those levels, all under the same row, so two row
+// reads (and at most 22 hashes, about 4 µs) replace eight node reads: at a
+// million entries those rows are not in memory, and each read was a
+// storage-engine lookup of several microseconds, most of a proof's time.
+// (Computing all eight levels from level 0 would take 247 hashes, more
+// than the reads it saves; the stored levels 1–3 and 5–7 are still written
+// and served as tiles.)
+const stratum = 4
+
+// stratumRow is the row of a stratum's base level that a lower node's
+// descendants at that level lie in: an aligned run of fewer than a row's
+// nodes (span < stratum ≤ tileHeight), so all in one row, and complete
+// since the node is.
+type stratumRow struct {
+	level uint
+	index uint64
+}
+
+// under returns the row of node id's stratum that holds its descendants,
+// their position there, and how many there are (a power of two).
+func under(id compact.NodeID) (r stratumRow, pos, count int) {
+	base := id.Level - id.Level%stratum
+	first := id.Index << (id.Level - base)
+	return stratumRow{base, first / tileWidth}, int(first % tileWidth), 1 << (id.Level - base)
+}
+
+// fromRows sets hs[i] to the hash of every lower node ids[i] that shares
+// its stratum's row with another node of ids, in a tree of at least size
+// leaves, reading each such row once. It leaves the others nil.
+func (n *nodes) fromRows(ctx context.Context, ids []compact.NodeID, size uint64, hs [][]byte) error {
+	type group struct {
+		row   stratumRow
+		nodes int
+		need  int // hashes of the row the nodes need
+	}
+	var groups []group
+	for _, id := range ids {
+		if id.Level >= cacheFromLevel {
+			continue
+		}
+		if id.Index >= size>>id.Level {
+			return fmt.Errorf("ledger: node %d/%d is not complete in a tree of %d", id.Level, id.Index, size)
+		}
+		r, pos, count := under(id)
+		at := slices.IndexFunc(groups, func(g group) bool { return g.row == r })
+		if at < 0 {
+			at = len(groups)
+			groups = append(groups, group{row: r})
+		}
+		groups[at].nodes++
+		groups[at].need = max(groups[at].need, pos+count)
+	}
+	for _, g := range groups {
+		if g.nodes < 2 {
+			continue // one node: Store.Node reads it without the row
+		}
+		err := n.viewRow(ctx, g.row, g.need, size, func(b []byte) error {
+			for i, id := range ids {
+				if id.Level >= cacheFromLevel {
+					continue
+				}
+				r, pos, count := under(id)
+				if r != g.row {
+					continue
+				}
+				h, err := subtreeHash(b[pos*hashSize : (pos+count)*hashSize])
+				if err != nil {
+					return fmt.Errorf("ledger: node %d/%d: %w", id.Level, id.Index, err)
+				}
+				hs[i] = h
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("ledger: reading row %d/%d of the proof's lower nodes: %w", g.row.level, g.row.index, err)
+		}
+	}
+	return nil
+}
+
+// viewRow calls fn with row r holding at least need hashes: a cached row,
+// or the stored one, lent by the engine when it can (store.TileViewer),
+// since the proof drops it once its nodes are computed.
+func (n *nodes) viewRow(ctx context.Context, r stratumRow, need int, size uint64, fn func([]byte) error) error {
+	b, err := n.row(ctx, r.level, r.index, need, size)
+	if err != nil {
+		return err
+	}
+	if b != nil {
+		return fn(b)
+	}
+	width := int(min(size>>r.level-r.index*tileWidth, tileWidth))
+	if tv, ok := n.st.(store.TileViewer); ok {
+		return tv.ViewTile(ctx, uint8(r.level), r.index, width, fn)
+	}
+	if b, err = n.st.Tile(ctx, uint8(r.level), r.index, width); err != nil {
+		return err
+	}
+	return fn(b)
+}
+
+// subtreeHash is the root of the perfect subtree over hashes (a power of
+// two of them), by the merkle package's compact range: a new slice, not
+// part of hashes. Its hashing does not depend on where the subtree sits
+// (only GetRootHash wants a range from 0), so the nodes are hashed as the
+// range [0, count): one perfect subtree, the same hashes as when the tree
+// was built.
+func subtreeHash(hashes []byte) ([]byte, error) {
+	if len(hashes) == hashSize {
+		return bytes.Clone(hashes), nil
+	}
+	rng := rangeFactory.NewEmptyRange(0)
+	for at := 0; at < len(hashes); at += hashSize {
+		if err := rng.Append(hashes[at:at+hashSize], nil); err != nil {
+			return nil, err
+		}
+	}
+	return rng.GetRootHash(nil)
 }
 
 // proof fetches and combines the nodes of an inclusion or consistency proof
-// in a tree of the given size.
+// in a tree of the given size. A lower node that is alone under its
+// stratum's row (near the right edge, or in a consistency proof) is read on
+// its own: a row read to serve one node would only copy the rest.
 func (n *nodes) proof(ctx context.Context, p proof.Nodes, size uint64) ([][]byte, error) {
+	return n.proofBy(ctx, p, size, true)
+}
+
+// proofBy is proof, with the lower nodes read by stratum or (for
+// BenchmarkBundleLevers1M: as before strata) one by one.
+func (n *nodes) proofBy(ctx context.Context, p proof.Nodes, size uint64, strata bool) ([][]byte, error) {
 	hs := make([][]byte, len(p.IDs))
+	if strata {
+		if err := n.fromRows(ctx, p.IDs, size, hs); err != nil {
+			return nil, err
+		}
+	}
 	for i, id := range p.IDs {
+		if hs[i] != nil {
+			continue
+		}
 		h, err := n.hash(ctx, id, size)
 		if err != nil {
 			return nil, err

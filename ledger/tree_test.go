@@ -283,3 +283,81 @@ func rootOf(t *testing.T, leaves [][]byte) []byte {
 	}
 	return th[:]
 }
+
+// TestProofStrata: proofs whose lower nodes are computed from rows
+// (nodes.lower) are the proofs read node by node, for every leaf of trees
+// whose sizes fall on and around row and stratum edges, inclusion and
+// consistency, with the right edge's rows cached or not, and rows lent by
+// the engine or copied.
+func TestProofStrata(t *testing.T) {
+	ctx := context.Background()
+	st, err := pebblestore.Open(ctx, t.TempDir(), pebblestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tr := newTree()
+	var leaves [][]byte
+	sizes := []int{1, 2, 15, 16, 17, 255, 256, 257, 4095, 4096, 4097, 4096 + 255, 4096 + 300}
+	for _, size := range sizes {
+		from := len(leaves)
+		for i := from; i < size; i++ {
+			leaves = append(leaves, leafN(i))
+		}
+		tiles, err := tr.appendLeaves(leaves[from:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Commit(ctx, &store.Batch{From: uint64(from), Entries: make([][]byte, size-from), Tiles: tiles, State: tr.encode()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, size := range sizes {
+		n := uint64(size)
+		// A fresh cache for each size, with the edge where this size puts
+		// it, and one that has seen the largest tree (no edge rows here).
+		// Rows lent by Pebble (store.TileViewer) and copied (Tile), as
+		// from an engine without ViewTile.
+		for _, c := range []struct {
+			fresh bool
+			r     store.Reader
+		}{{true, st}, {false, st}, {true, struct{ store.Reader }{st}}} {
+			fresh := c.fresh
+			nodes := newNodes(c.r, 64)
+			if !fresh {
+				nodes.seen = uint64(len(leaves))
+			}
+			for i := uint64(0); i < n; i++ {
+				p, err := proof.Inclusion(i, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := nodes.proofBy(ctx, p, n, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := nodes.proofBy(ctx, p, n, true)
+				if err != nil {
+					t.Fatalf("inclusion %d in %d: %v", i, n, err)
+				}
+				if !slices.EqualFunc(got, want, bytes.Equal) {
+					t.Fatalf("inclusion %d in %d (fresh %v): by strata %x, node by node %x", i, n, fresh, got, want)
+				}
+			}
+			for _, from := range sizes {
+				if uint64(from) > n {
+					continue
+				}
+				p, err := proof.Consistency(uint64(from), n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _ := nodes.proofBy(ctx, p, n, false)
+				got, err := nodes.proofBy(ctx, p, n, true)
+				if err != nil || !slices.EqualFunc(got, want, bytes.Equal) {
+					t.Fatalf("consistency %d→%d: by strata %x (%v), node by node %x", from, n, got, err, want)
+				}
+			}
+		}
+	}
+}

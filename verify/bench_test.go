@@ -17,3 +17,17 @@ func BenchmarkVerifyBundle(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseBundle: ParseBundle alone on the same vector (JSON, base64,
+// entries and proofs read, no signature checked), the part of
+// BenchmarkVerifyBundle that is not cryptography.
+func BenchmarkParseBundle(b *testing.B) {
+	bundle := readVector(b, "pledge-eddsa.pakta.json")
+	b.SetBytes(int64(len(bundle)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseBundle(bundle); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

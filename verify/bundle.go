@@ -130,11 +130,8 @@ func parseBundle(b []byte) (*Bundle, error) {
 	if len(b) > MaxBundleSize {
 		return nil, fmt.Errorf("%d bytes, more than %d", len(b), MaxBundleSize)
 	}
-	if err := checkJSONSyntax(b); err != nil {
-		return nil, err
-	}
-	var j bundleJSON
-	if err := json.Unmarshal(b, &j, json.RejectUnknownMembers(true)); err != nil {
+	j, err := decodeBundleJSON(b)
+	if err != nil {
 		return nil, err
 	}
 	switch {
@@ -165,6 +162,30 @@ func parseBundle(b []byte) (*Bundle, error) {
 		bundle.Template = &ep
 	}
 	return bundle, nil
+}
+
+// decodeBundleJSON decodes the wire form, strictly: as checkJSONSyntax and
+// then json.Unmarshal would, with their errors, in that order.
+func decodeBundleJSON(b []byte) (bundleJSON, error) {
+	// The decoder rejects what checkJSONSyntax does (invalid JSON or
+	// UTF-8, duplicate names, trailing data) but null, which reads as a
+	// missing member. Reading every token first doubled the cost of a
+	// well-formed bundle, so the token pass runs only when it can matter:
+	// when decoding fails (its error, if any, comes first, as before), or
+	// when null may be in the input.
+	var j bundleJSON
+	if err := json.Unmarshal(b, &j, json.RejectUnknownMembers(true)); err != nil {
+		if serr := checkJSONSyntax(b); serr != nil {
+			return bundleJSON{}, serr
+		}
+		return bundleJSON{}, err
+	}
+	if bytes.Contains(b, []byte("null")) {
+		if err := checkJSONSyntax(b); err != nil {
+			return bundleJSON{}, err
+		}
+	}
+	return j, nil
 }
 
 // checkJSONSyntax reads every token, which rejects invalid JSON, invalid

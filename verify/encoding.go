@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -33,20 +34,40 @@ func parseDecimal(s string) (uint64, error) {
 // decodeBase64 decodes standard, padded base64 and accepts only the canonical
 // spelling: the std decoder alone would skip CR and LF and, without Strict,
 // accept non-zero padding bits, so several strings would decode to one value.
+//
+// Strict decoding already rejects every other spelling but those with CR or
+// LF in them (wrong padding, non-zero padding bits, characters outside the
+// alphabet all fail), so the canonical check is that s has neither: no
+// second encoding of the result, which for an entry of a kilobyte or two
+// was a string as long as s made only to be compared.
 func decodeBase64(s string) ([]byte, error) {
 	b, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("invalid base64 %q: %w", abbrev(s), err)
 	}
-	if base64.StdEncoding.EncodeToString(b) != s {
+	if strings.ContainsAny(s, "\r\n") || base64.StdEncoding.EncodedLen(len(b)) != len(s) {
 		return nil, fmt.Errorf("base64 %q is not in canonical form", abbrev(s))
 	}
 	return b, nil
 }
 
-// decodeHash decodes one base64 SHA-256 hash.
+// hashB64Len is the length of a 32-byte hash in padded base64.
+const hashB64Len = 44
+
+// decodeHash decodes one base64 SHA-256 hash. A proof holds one per tree
+// level, so the usual case (44 canonical characters) decodes in place,
+// without allocating; anything else takes decodeBase64, for its error.
 func decodeHash(s string) ([32]byte, error) {
 	var h [32]byte
+	if len(s) == hashB64Len && !strings.ContainsAny(s, "\r\n") {
+		var src [hashB64Len]byte // on the stack, as []byte(s) would not be
+		var buf [33]byte         // DecodedLen(44): the decoder wants room for 33
+		copy(src[:], s)
+		if n, err := base64.StdEncoding.Strict().Decode(buf[:], src[:]); err == nil && n == len(h) {
+			copy(h[:], buf[:n])
+			return h, nil
+		}
+	}
 	b, err := decodeBase64(s)
 	if err != nil {
 		return h, err

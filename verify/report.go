@@ -274,6 +274,10 @@ type opened struct {
 	ep    *EntryProof
 	entry Entry
 	proof *Proof
+	// jws is entry.JWS as pledge.ParseUnvalidated read it, once a check has
+	// parsed it: the signature check reads the enrollment's key from it,
+	// and the key check verifies the same JWS, without parsing it again.
+	jws *pledge.JWS
 }
 
 func (o *opened) index() uint64 { return o.proof.Index }
@@ -380,7 +384,7 @@ func (r *report) checkSignature() bool {
 	if _, isPledge := jws.Statement.(*pledge.Pledge); isPledge && r.enrollment != nil {
 		// Only the enrolled key is read here; whether the enrollment itself
 		// holds is the key check's.
-		ej, err := pledge.ParseUnvalidated(r.enrollment.entry.JWS)
+		ej, err := r.enrollment.parse()
 		if err != nil {
 			r.fail(CheckSignature, "the key's enrollment (index %d) is not a well-formed JWS, so the key it would bind is unknown: %s", r.enrollment.index(), plain(err))
 			return false
@@ -413,8 +417,30 @@ func (r *report) checkSignature() bool {
 // verifyEvidence checks a registrar-signed entry of the bundle (an
 // enrollment or a template) under the policy alone, and its rules at the
 // time the log recorded it.
+// It is pledge.Verify, with the JWS parsed at most once per bundle.
 func (r *report) verifyEvidence(o *opened) (*pledge.Verified, error) {
-	return pledge.Verify(o.entry.JWS, r.policy.VerifyOptions(r.policy))
+	j, err := o.parse()
+	if err != nil {
+		return nil, err
+	}
+	if err := j.Statement.Validate(); err != nil {
+		return nil, err
+	}
+	return j.Verify(r.policy.VerifyOptions(r.policy))
+}
+
+// parse reads the entry's JWS (pledge.ParseUnvalidated), once. Nothing
+// mutates a parsed JWS, so checks may share it.
+func (o *opened) parse() (*pledge.JWS, error) {
+	if o.jws != nil {
+		return o.jws, nil
+	}
+	j, err := pledge.ParseUnvalidated(o.entry.JWS)
+	if err != nil {
+		return nil, err
+	}
+	o.jws = j
+	return j, nil
 }
 
 // checkKey: the key that signed is bound to the signer (pledges), or the

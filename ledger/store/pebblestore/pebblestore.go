@@ -396,22 +396,44 @@ func (s *Store) Node(ctx context.Context, level uint8, index uint64) ([]byte, er
 // tileHashes returns a copy of hashes from to end (exclusive) of the tile
 // at (level, index), or ErrNotFound if the tile is absent or narrower.
 func (s *Store) tileHashes(ctx context.Context, level uint8, index uint64, from, end int) ([]byte, error) {
+	var out []byte
+	err := s.viewTile(ctx, level, index, end, func(v []byte) error {
+		out = bytes.Clone(v[from*store.HashSize:])
+		return nil
+	})
+	return out, err
+}
+
+var _ store.TileViewer = (*Store)(nil)
+
+// ViewTile calls fn with the first width hashes of the tile at (level,
+// index), in Pebble's block cache: no copy.
+func (s *Store) ViewTile(ctx context.Context, level uint8, index uint64, width int, fn func(hashes []byte) error) error {
+	if err := store.CheckWidth(width); err != nil {
+		return fmt.Errorf("pebblestore: tile %d/%d: %w", level, index, err)
+	}
+	return s.viewTile(ctx, level, index, width, fn)
+}
+
+// viewTile calls fn with the first end hashes of the tile at (level, index),
+// or returns ErrNotFound if the tile is absent or narrower.
+func (s *Store) viewTile(ctx context.Context, level uint8, index uint64, end int, fn func([]byte) error) error {
 	if err := s.check(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	v, closer, err := s.db.Get(TileKey(level, index))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, fmt.Errorf("pebblestore: tile %d/%d: %w", level, index, store.ErrNotFound)
+		return fmt.Errorf("pebblestore: tile %d/%d: %w", level, index, store.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pebblestore: tile %d/%d: %w", level, index, err)
+		return fmt.Errorf("pebblestore: tile %d/%d: %w", level, index, err)
 	}
 	defer closer.Close()
 	if len(v) < end*store.HashSize {
-		return nil, fmt.Errorf("pebblestore: tile %d/%d width %d (stored %d): %w",
+		return fmt.Errorf("pebblestore: tile %d/%d width %d (stored %d): %w",
 			level, index, end, len(v)/store.HashSize, store.ErrNotFound)
 	}
-	return bytes.Clone(v[from*store.HashSize : end*store.HashSize]), nil
+	return fn(v[: end*store.HashSize : end*store.HashSize])
 }
 
 // Get returns the value of the row with key.

@@ -591,6 +591,35 @@ func testTiles(t *testing.T, open OpenFunc) {
 			wantNotFound(t, fmt.Sprintf("node %d of tile 2/7 stored at width %d", w, w), err)
 		}
 	}
+	// An engine that lends tiles lends what Tile returns, and fails as it
+	// does without calling fn.
+	if tv, ok := s.(store.TileViewer); ok {
+		for _, r := range []int{1, 100, store.TileWidth} {
+			var got []byte
+			err := tv.ViewTile(ctx, 2, 7, r, func(h []byte) error {
+				got = bytes.Clone(h)
+				return nil
+			})
+			if err != nil || !bytes.Equal(got, full[:r*store.HashSize]) {
+				t.Fatalf("view of tile 2/7 at width %d: %d bytes, %v", r, len(got), err)
+			}
+		}
+		called := false
+		err := tv.ViewTile(ctx, 2, 8, 1, func([]byte) error { called = true; return nil })
+		wantNotFound(t, "view of tile 2/8", err)
+		for _, w := range []int{0, store.TileWidth + 1} {
+			if err := tv.ViewTile(ctx, 2, 7, w, func([]byte) error { called = true; return nil }); err == nil {
+				t.Errorf("view of tile 2/7 at width %d: no error", w)
+			}
+		}
+		if called {
+			t.Error("ViewTile called fn for a tile it could not read")
+		}
+		stop := errors.New("stop")
+		if err := tv.ViewTile(ctx, 2, 7, 1, func([]byte) error { return stop }); err != stop {
+			t.Errorf("ViewTile returned %v, want fn's error unwrapped", err)
+		}
+	}
 	// Neighbours in level and index are distinct tiles.
 	for _, k := range []struct {
 		level uint8
