@@ -32,8 +32,8 @@ type overlay struct {
 	st     store.Reader
 	recent *rowCache // durable rows, checked before the store
 	prev   *overlay  // the batch in flight, or nil
-	rows  map[string][]byte
-	stmts map[uint64]pledge.Statement
+	rows   map[string][]byte
+	stmts  map[uint64]pledge.Statement
 }
 
 func (o *overlay) statement(ctx context.Context, index uint64) (pledge.Statement, error) {

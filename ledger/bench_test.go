@@ -83,35 +83,48 @@ func BenchmarkAppend(b *testing.B) {
 // entries/s and the mean batch.
 func BenchmarkAppendClients(b *testing.B) {
 	for _, clients := range []int{1, 8, 64, 256} {
-		b.Run(fmt.Sprintf("c=%d", clients), func(b *testing.B) {
-			e := newEnv(b, nil)
-			jws := presign(b, e, 64, (b.N+63)/64)
-			var next atomic.Int64
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			for range clients {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := int(next.Add(1)) - 1
-						if i >= b.N {
-							return
-						}
-						if _, err := e.log.Append(context.Background(), jws[i]); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
-			s := e.log.Stats()
-			b.ReportMetric(float64(s.Appended)/float64(s.Batches), "entries/batch")
-		})
+		b.Run(fmt.Sprintf("c=%d", clients), func(b *testing.B) { benchAppendClients(b, clients, 0) })
 	}
+}
+
+// BenchmarkAppendLinger: BenchmarkAppendClients with Config.MaxDelay, the
+// optional wait for more submissions before a batch that found none in
+// flight is written.
+func BenchmarkAppendLinger(b *testing.B) {
+	for _, clients := range []int{8, 64, 256} {
+		for _, d := range []time.Duration{0, 250 * time.Microsecond, time.Millisecond} {
+			b.Run(fmt.Sprintf("c=%d/delay=%s", clients, d), func(b *testing.B) { benchAppendClients(b, clients, d) })
+		}
+	}
+}
+
+func benchAppendClients(b *testing.B, clients int, delay time.Duration) {
+	e := newEnv(b, func(c *Config) { c.MaxDelay = delay })
+	jws := presign(b, e, 64, (b.N+63)/64)
+	var next atomic.Int64
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				if _, err := e.log.Append(context.Background(), jws[i]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+	s := e.log.Stats()
+	b.ReportMetric(float64(s.Appended)/float64(s.Batches), "entries/batch")
 }
 
 // bigLog builds a log of n entries straight through the store (the same

@@ -24,9 +24,9 @@ func (l *Log) sequence() {
 	defer close(l.done)
 	ctx := context.Background()
 	var (
-		cur      *building       // the batch being built, nil when none
-		last     *overlay        // the rows of the batch in flight
-		inflight chan error      // the outcome of the batch in flight, nil when none
+		cur      *building        // the batch being built, nil when none
+		last     *overlay         // the rows of the batch in flight
+		inflight chan error       // the outcome of the batch in flight, nil when none
 		linger   <-chan time.Time // Config.MaxDelay, when set
 	)
 	take := func(r *request) {
