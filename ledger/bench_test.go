@@ -320,3 +320,36 @@ func BenchmarkAcceptPledge(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBundleSharedTemplate: a random pledge's bundle in a log of 1,000
+// people's enrollments and pledges under one template, with the template's
+// entry and proof kept per checkpoint and with them built afresh for every
+// bundle (the cache emptied each time).
+func BenchmarkBundleSharedTemplate(b *testing.B) {
+	e := newEnv(b, nil)
+	const people = 1000
+	var pledges []uint64
+	for _, j := range presign(b, e, people, 1) {
+		pledges = append(pledges, e.append(j).Index)
+	}
+	ctx := context.Background()
+	for _, shared := range []bool{false, true} {
+		b.Run(fmt.Sprintf("shared=%v", shared), func(b *testing.B) {
+			r := benchRand()
+			for b.Loop() {
+				if !shared {
+					e.log.shared.mu.Lock()
+					e.log.shared.cp = nil
+					e.log.shared.mu.Unlock()
+				}
+				bu, err := e.log.Bundle(ctx, pledges[r.IntN(len(pledges))])
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bu.Marshal(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

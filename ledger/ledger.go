@@ -88,7 +88,8 @@ type Log struct {
 	log    *slog.Logger
 	nodes  *nodes
 	rules  *rules
-	recent *rowCache // durable rows the rules read often
+	recent *rowCache    // durable rows the rules read often
+	shared sharedProofs // template proofs under the latest checkpoint
 	// requests are the pending enrollment requests and nonces the used
 	// read nonces, both beside the tree (store.Side).
 	requests *Requests

@@ -116,7 +116,7 @@ func (l *Log) Bundle(ctx context.Context, index uint64) (*verify.Bundle, error) 
 		}
 	}
 	if m.HasTemplate {
-		if b.Template, err = l.entryProof(ctx, m.Template, cp); err != nil {
+		if b.Template, err = l.templateProof(ctx, m.Template, cp); err != nil {
 			return nil, fmt.Errorf("ledger: template %d of entry %d: %w", m.Template, index, err)
 		}
 	}
