@@ -29,6 +29,7 @@ func newBenchCmd() *cobra.Command {
 		cfg                       loadgen.Config
 		baseline, asJSON          bool
 		cpuProfile                string
+		maxDelay                  time.Duration
 	)
 	cfg.Window = 10 * time.Second
 	cmd := &cobra.Command{
@@ -71,6 +72,12 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 			}
 			if cfg.Duration < 0 || cfg.Rate < 0 || cfg.Window <= 0 {
 				return usagef("--rate and --duration must be at least 0, --window above 0")
+			}
+			if maxDelay != 0 && server != "" {
+				return usagef("--max-delay applies in process; a server has its own (pakta serve --max-delay)")
+			}
+			if maxDelay < 0 {
+				return usagef("--max-delay %s: must be at least 0", maxDelay)
 			}
 			if cfg.Duration > 0 && cfg.Rate == 0 {
 				return usagef("--duration needs --rate: a soak offers a fixed rate")
@@ -121,9 +128,9 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 						storeSchema = fmt.Sprintf("pakta_bench_%d", time.Now().UnixNano())
 						defer pgstore.Drop(context.WithoutCancel(ctx), storeURL, storeSchema)
 					}
-					l, err = openPostgres(ctx, d, storeURL, storeSchema, ledger.Config{}, slog.New(slog.DiscardHandler))
+					l, err = openPostgres(ctx, d, storeURL, storeSchema, ledger.Config{MaxDelay: maxDelay}, slog.New(slog.DiscardHandler))
 				} else {
-					l, err = d.openLog(ctx)
+					l, err = d.openLogConfig(ctx, ledger.Config{MaxDelay: maxDelay})
 				}
 				if err != nil {
 					return err
@@ -220,6 +227,7 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 	f.StringVar(&registrarKey, "registrar-key", "", "registrar key for --server (default ./pakta-data/registrar.jwk)")
 	f.BoolVar(&baseline, "baseline", false, "with --server: also measure a no-op HTTP server, for the ratio")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
+	f.DurationVar(&maxDelay, "max-delay", 0, "in process: serve's --max-delay for the log under test (default: no wait)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (the generator included, in process) to this `file`")
 	return cmd
 }
