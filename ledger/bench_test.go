@@ -46,32 +46,7 @@ const appendCallers = 512
 func BenchmarkAppend(b *testing.B) {
 	for _, batch := range []int{1, 64, 256, 1024} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			e := newEnv(b, func(c *Config) { c.MaxBatch = batch })
-			jws := presign(b, e, 64, (b.N+63)/64)
-			var next atomic.Int64
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			for range appendCallers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := int(next.Add(1)) - 1
-						if i >= b.N {
-							return
-						}
-						if _, err := e.log.Append(context.Background(), jws[i]); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
-			s := e.log.Stats()
-			b.ReportMetric(float64(s.Appended)/float64(s.Batches), "entries/batch")
+			benchAppend(b, appendCallers, func(c *Config) { c.MaxBatch = batch })
 		})
 	}
 }
@@ -83,7 +58,7 @@ func BenchmarkAppend(b *testing.B) {
 // entries/s and the mean batch.
 func BenchmarkAppendClients(b *testing.B) {
 	for _, clients := range []int{1, 8, 64, 256} {
-		b.Run(fmt.Sprintf("c=%d", clients), func(b *testing.B) { benchAppendClients(b, clients, 0) })
+		b.Run(fmt.Sprintf("c=%d", clients), func(b *testing.B) { benchAppend(b, clients, nil) })
 	}
 }
 
@@ -93,13 +68,18 @@ func BenchmarkAppendClients(b *testing.B) {
 func BenchmarkAppendLinger(b *testing.B) {
 	for _, clients := range []int{8, 64, 256} {
 		for _, d := range []time.Duration{0, 250 * time.Microsecond, time.Millisecond} {
-			b.Run(fmt.Sprintf("c=%d/delay=%s", clients, d), func(b *testing.B) { benchAppendClients(b, clients, d) })
+			b.Run(fmt.Sprintf("c=%d/delay=%s", clients, d), func(b *testing.B) {
+				benchAppend(b, clients, func(c *Config) { c.MaxDelay = d })
+			})
 		}
 	}
 }
 
-func benchAppendClients(b *testing.B, clients int, delay time.Duration) {
-	e := newEnv(b, func(c *Config) { c.MaxDelay = delay })
+// benchAppend appends b.N pre-signed pledges with clients concurrent
+// callers on a log configured by mod, and reports entries/s and the mean
+// batch.
+func benchAppend(b *testing.B, clients int, mod func(*Config)) {
+	e := newEnv(b, mod)
 	jws := presign(b, e, 64, (b.N+63)/64)
 	var next atomic.Int64
 	b.ResetTimer()
