@@ -50,10 +50,7 @@ func (l *Log) UseNonce(ctx context.Context, nonce string, exp time.Time) error {
 		return err
 	}
 	e := exp.Unix()
-	u := &store.SideUpdate{
-		Absent: [][]byte{nonceKey(nonce)},
-		Put:    []store.Row{{Key: nonceKey(nonce), Value: binary.BigEndian.AppendUint64(nil, uint64(e))}, {Key: nonceDueKey(e, nonce)}},
-	}
+	u := &store.SideUpdate{Absent: [][]byte{nonceKey(nonce)}, Put: nonceRows(nonce, e)}
 	err := l.st.SideUpdate(ctx, u)
 	if errors.Is(err, store.ErrExists) {
 		// Still remembered: it may belong to an expired token the purge
@@ -74,6 +71,12 @@ func (l *Log) UseNonce(ctx context.Context, nonce string, exp time.Time) error {
 		return fmt.Errorf("ledger: recording a read nonce: %w", err)
 	}
 	return nil
+}
+
+// nonceRows remember a used nonce until its token expires (e, Unix
+// seconds), and when to forget it.
+func nonceRows(nonce string, e int64) []store.Row {
+	return []store.Row{{Key: nonceKey(nonce), Value: binary.BigEndian.AppendUint64(nil, uint64(e))}, {Key: nonceDueKey(e, nonce)}}
 }
 
 // purgeNonces forgets the nonces of expired tokens, at most once a minute

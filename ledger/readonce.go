@@ -1,10 +1,7 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -57,8 +54,8 @@ func (l *Log) RecordReadsOnce(ctx context.Context, reads []ReadOnce) []error {
 	if l.isClosed() {
 		return fail(ErrClosed)
 	}
-	if d := l.disk.status(); d.Low {
-		return fail(fmt.Errorf("%w: %d MiB free, below the %d MiB reserve: restricted reads are not served while they cannot be recorded", ErrDiskFull, d.Free>>20, d.Reserve>>20))
+	if err := l.readsRecordable(); err != nil {
+		return fail(err)
 	}
 	if err := l.purgeNonces(ctx, l.cfg.Clock()); err != nil {
 		return fail(err)
@@ -76,28 +73,14 @@ func (l *Log) RecordReadsOnce(ctx context.Context, reads []ReadOnce) []error {
 			continue
 		}
 		nonces[r.Nonce] = true
-		rd := r.Read
-		rd.At = rd.At.UTC().Truncate(time.Millisecond)
-		b, err := json.Marshal(rd)
+		rows, err := readRows(r.Read, r.Nonce, r.People)
 		if err != nil {
-			errs[i] = fmt.Errorf("ledger: encoding a read record: %w", err)
+			errs[i] = err
 			continue
 		}
 		// The same rows as UseNonce and RecordRead write.
-		e := r.Exp.Unix()
-		pos := readPos(rd.At, r.Nonce)
 		u.Absent = append(u.Absent, nonceKey(r.Nonce))
-		u.Put = append(u.Put,
-			store.Row{Key: nonceKey(r.Nonce), Value: binary.BigEndian.AppendUint64(nil, uint64(e))},
-			store.Row{Key: nonceDueKey(e, r.Nonce)},
-			store.Row{Key: append(bytes.Clone(readPrefix), pos...), Value: b})
-		seen := make(map[PersonRef]bool, len(r.People))
-		for _, p := range r.People {
-			if !seen[p] {
-				seen[p] = true
-				u.Put = append(u.Put, store.Row{Key: append(personReadsPrefix(p.Scheme, p.ID), pos...)})
-			}
-		}
+		u.Put = append(append(u.Put, nonceRows(r.Nonce, r.Exp.Unix())...), rows...)
 		in = append(in, i)
 	}
 	if len(in) == 0 {

@@ -246,28 +246,46 @@ func (l *Log) RecordRead(ctx context.Context, rd Read, nonce string, people []Pe
 	if len(people) == 0 {
 		return nil
 	}
-	if d := l.disk.status(); d.Low {
-		return fmt.Errorf("%w: %d MiB free, below the %d MiB reserve: restricted reads are not served while they cannot be recorded", ErrDiskFull, d.Free>>20, d.Reserve>>20)
+	if err := l.readsRecordable(); err != nil {
+		return err
 	}
-	rd.At = rd.At.UTC().Truncate(time.Millisecond)
-	b, err := json.Marshal(rd)
+	rows, err := readRows(rd, nonce, people)
 	if err != nil {
-		return fmt.Errorf("ledger: encoding a read record: %w", err)
+		return err
 	}
-	pos := readPos(rd.At, nonce)
-	u := &store.SideUpdate{Put: []store.Row{{Key: append(bytes.Clone(readPrefix), pos...), Value: b}}}
-	seen := map[PersonRef]bool{}
-	for _, p := range people {
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		u.Put = append(u.Put, store.Row{Key: append(personReadsPrefix(p.Scheme, p.ID), pos...)})
-	}
-	if err := l.st.SideUpdate(ctx, u); err != nil {
+	if err := l.st.SideUpdate(ctx, &store.SideUpdate{Put: rows}); err != nil {
 		return fmt.Errorf("ledger: recording a read: %w", err)
 	}
 	return nil
+}
+
+// readsRecordable refuses restricted reads below the disk reserve: a read
+// that cannot be recorded is not served.
+func (l *Log) readsRecordable() error {
+	if d := l.disk.status(); d.Low {
+		return fmt.Errorf("%w: %d MiB free, below the %d MiB reserve: restricted reads are not served while they cannot be recorded", ErrDiskFull, d.Free>>20, d.Reserve>>20)
+	}
+	return nil
+}
+
+// readRows are the rows that record rd: the record, and a row for each
+// person it names (each once).
+func readRows(rd Read, nonce string, people []PersonRef) ([]store.Row, error) {
+	rd.At = rd.At.UTC().Truncate(time.Millisecond)
+	b, err := json.Marshal(rd)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: encoding a read record: %w", err)
+	}
+	pos := readPos(rd.At, nonce)
+	rows := []store.Row{{Key: append(bytes.Clone(readPrefix), pos...), Value: b}}
+	seen := make(map[PersonRef]bool, len(people))
+	for _, p := range people {
+		if !seen[p] {
+			seen[p] = true
+			rows = append(rows, store.Row{Key: append(personReadsPrefix(p.Scheme, p.ID), pos...)})
+		}
+	}
+	return rows, nil
 }
 
 // ReadsPage is one page of a person's reads.

@@ -39,17 +39,19 @@ func (l *Log) sequence() {
 		}
 		l.add(ctx, cur, r)
 	}
-	// settle waits for the batch in flight. If it failed without stopping
-	// the log (nothing was written), cur was built on a tree that does not
-	// exist: the tree is reloaded and cur's submissions sequenced again.
-	settle := func() {
-		if inflight == nil {
-			return
-		}
-		err := <-inflight
+	// finished takes the outcome of the batch in flight. If it failed
+	// without stopping the log (nothing was written), cur was built on a
+	// tree that does not exist: the tree is reloaded and cur's submissions
+	// sequenced again.
+	finished := func(err error) {
 		inflight, last = nil, nil
 		if err != nil {
 			cur = l.rebuild(ctx, cur)
+		}
+	}
+	settle := func() {
+		if inflight != nil {
+			finished(<-inflight)
 		}
 	}
 	launch := func() {
@@ -84,10 +86,7 @@ func (l *Log) sequence() {
 				}
 			}
 		case err := <-inflight:
-			inflight, last = nil, nil
-			if err != nil {
-				cur = l.rebuild(ctx, cur)
-			}
+			finished(err)
 		case <-linger:
 			linger = nil
 		case <-l.closing:
@@ -253,13 +252,11 @@ func (l *Log) write(ctx context.Context, w *sealedBatch) error {
 // answer sends every caller of bb still waiting its result, or err for the
 // accepted ones when the batch was not written.
 func (l *Log) answer(bb *building, err error) {
+	appended := len(bb.b.Entries)
 	if err != nil {
 		for _, i := range bb.accepted {
 			bb.results[i] = result{err: err}
 		}
-	}
-	appended := len(bb.b.Entries)
-	if err != nil {
 		appended = 0
 	}
 	l.stats.observe(len(bb.reqs), appended, time.Since(bb.start))

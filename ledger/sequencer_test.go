@@ -1,9 +1,9 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -199,7 +199,7 @@ func TestBatchCarriesItsCheckpoint(t *testing.T) {
 	if err != nil || latest != size {
 		t.Fatalf("latest checkpoint %d (%v), committed size %d", latest, err, size)
 	}
-	if mine, _ := e.log.Checkpoint(); !strings.EqualFold(string(mine), string(signed)) {
+	if mine, _ := e.log.Checkpoint(); !bytes.Equal(mine, signed) {
 		t.Fatal("the log's latest checkpoint is not the stored one")
 	}
 }

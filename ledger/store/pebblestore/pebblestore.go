@@ -709,7 +709,7 @@ func (s *Store) EngineStats() store.EngineStats {
 // rowNotFound is Get's ErrNotFound. Most reads of absent rows are the
 // ledger's checks that something is new (a statement, a person's first
 // pledge), which never print the error: it is formatted only if asked,
-// where fmt.Errorf's quoting of the key cost as much as the read.
+// where fmt.Errorf's quoting of the key cost half as much as the read.
 type rowNotFound struct{ key []byte }
 
 func (e *rowNotFound) Error() string {
