@@ -105,6 +105,10 @@ func benchAppend(b *testing.B, clients int, mod func(*Config)) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 	s := e.log.Stats()
 	b.ReportMetric(float64(s.Appended)/float64(s.Batches), "entries/batch")
+	if es := e.log.StorageStats(); es.WALBytes > 0 {
+		b.ReportMetric(float64(es.WALBytes)/float64(s.Appended), "wal-B/entry")
+		b.ReportMetric(float64(es.BytesWritten)/float64(s.Appended), "written-B/entry")
+	}
 }
 
 // bigLog builds a log of n entries straight through the store (the same

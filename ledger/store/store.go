@@ -205,6 +205,8 @@ type EngineStats struct {
 	L0Files                          int64  // level-0 files: many mean compactions lag
 	ReadAmplification                int    // files a point read may consult
 	CompactionDebtBytes              uint64 // bytes compactions must rewrite to catch up
+	WALBytes                         uint64 // bytes written to the write-ahead log since open
+	BytesWritten                     uint64 // bytes written since open: the log, flushes and compactions
 }
 
 // StatsReporter is implemented by engines that report EngineStats. It must

@@ -4,7 +4,8 @@
 // contract.
 //
 // Key space: e/<index> entries, t/<level>/<index> hash tiles (one key per
-// tile, its value growing from partial to full), r/<key> rows, m/size and
+// tile, its value growing from partial to full by merge operands that
+// append the new hashes: see tailwrite.go), r/<key> rows, m/size and
 // m/state the committed tree, c/<size> signed checkpoints, s/<key> side
 // rows (store.Side: beside the tree, not part of it). Integers are 8
 // bytes big-endian, the level 1 byte, so keys sort numerically.
@@ -108,6 +109,9 @@ type Store struct {
 	size       uint64
 	latest     uint64
 	haveLatest bool
+	// tailWidths is the stored width of the partial rows Commit has
+	// written (see tailwrite.go), so that it writes only their new hashes.
+	tailWidths map[tileID]int
 
 	// sideMu serializes SideUpdate, so that its check of Absent keys and
 	// its write are one step.
@@ -163,6 +167,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	pl := pebbleLogger{logger}
 	popts := &pebble.Options{
 		Cache:              cache,
+		Merger:             tileMerger,
 		MemTableSize:       memTableSize,
 		FormatMajorVersion: formatVersion,
 		Logger:             pl,
@@ -622,7 +627,18 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 		}
 	}
 	for _, t := range b.Tiles {
-		if err := wb.Set(TileKey(t.Level, t.Index), t.Hashes, nil); err != nil {
+		tail, merge, err := tileTail(t, s.tailWidths[tileID{t.Level, t.Index}])
+		if err != nil {
+			return fmt.Errorf("pebblestore: commit at %d: %w", b.From, err)
+		}
+		switch {
+		case len(tail) == 0: // as stored already
+		case merge:
+			err = wb.Merge(TileKey(t.Level, t.Index), tail, nil)
+		default:
+			err = wb.Set(TileKey(t.Level, t.Index), tail, nil)
+		}
+		if err != nil {
 			return fmt.Errorf("pebblestore: commit at %d: tile %d/%d: %w", b.From, t.Level, t.Index, err)
 		}
 	}
@@ -647,9 +663,11 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 		}
 	}
 	if err := wb.Commit(pebble.Sync); err != nil {
+		s.forgetWidths()
 		return fmt.Errorf("pebblestore: commit %d entries at %d: %w", len(b.Entries), b.From, err)
 	}
 	s.size = size
+	s.noteWidths(b.Tiles)
 	if b.Checkpoint != nil {
 		s.latest, s.haveLatest = size, true
 	}
@@ -699,7 +717,10 @@ var _ store.StatsReporter = (*Store)(nil)
 // EngineStats reads Pebble's metrics.
 func (s *Store) EngineStats() store.EngineStats {
 	m := s.db.Metrics()
+	t := m.Total()
 	return store.EngineStats{
+		WALBytes:       m.WAL.BytesWritten,
+		BytesWritten:   m.WAL.BytesWritten + t.TableBytesFlushed + t.TableBytesCompacted + t.BlobBytesFlushed + t.BlobBytesCompacted,
 		BlockCacheHits: m.BlockCache.Hits, BlockCacheMisses: m.BlockCache.Misses, BlockCacheBytes: m.BlockCache.Size,
 		MemTableBytes: m.MemTable.Size, DiskBytes: m.DiskSpaceUsage(), L0Files: m.Levels[0].TablesCount,
 		ReadAmplification: m.ReadAmp(), CompactionDebtBytes: m.Compact.EstimatedDebt,
