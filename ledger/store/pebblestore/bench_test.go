@@ -182,3 +182,43 @@ func fillLookup(b *testing.B, s *pebblestore.Store, n int) {
 		}
 	}
 }
+
+// BenchmarkTileReadGrown reads a row that single-hash commits grew to
+// width (the worst case of tail writes: a lone client, no flush yet, so the
+// memtable holds every version), against the same row set whole at every
+// step as Commit did before tail writes. It is what the proof of a new
+// entry pays on the right edge.
+func BenchmarkTileReadGrown(b *testing.B) {
+	for _, width := range []int{16, 128, 255} {
+		for _, how := range []string{"tail", "whole"} {
+			b.Run(fmt.Sprintf("width=%d/%s", width, how), func(b *testing.B) {
+				s, err := pebblestore.Open(b.Context(), b.TempDir(), pebblestore.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				hashes := make([]byte, width*store.HashSize)
+				rand.Read(hashes)
+				for w := 1; w <= width; w++ {
+					if how == "whole" {
+						if err := s.DB().Set(pebblestore.TileKey(0, 0), hashes[:w*store.HashSize], nil); err != nil {
+							b.Fatal(err)
+						}
+						continue
+					}
+					bt := &store.Batch{From: uint64(w - 1), Entries: [][]byte{{1}},
+						Tiles: []store.Tile{{Level: 0, Index: 0, Hashes: hashes[:w*store.HashSize]}}}
+					if err := s.Commit(b.Context(), bt); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ResetTimer()
+				for range b.N {
+					if err := s.ViewTile(b.Context(), 0, 0, width, func([]byte) error { return nil }); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

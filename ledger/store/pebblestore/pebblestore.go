@@ -109,9 +109,9 @@ type Store struct {
 	size       uint64
 	latest     uint64
 	haveLatest bool
-	// tailWidths is the stored width of the partial rows Commit has
-	// written (see tailwrite.go), so that it writes only their new hashes.
-	tailWidths map[tileID]int
+	// tails is what Commit knows of the partial rows it has written (see
+	// tailwrite.go), so that it writes only their new hashes.
+	tails map[tileID]tail
 
 	// sideMu serializes SideUpdate, so that its check of Absent keys and
 	// its write are one step.
@@ -626,17 +626,19 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 			return fmt.Errorf("pebblestore: commit at %d: entry %d: %w", b.From, b.From+uint64(i), err)
 		}
 	}
-	for _, t := range b.Tiles {
-		tail, merge, err := tileTail(t, s.tailWidths[tileID{t.Level, t.Index}])
+	writes := make([]tileWrite, len(b.Tiles))
+	for i, t := range b.Tiles {
+		tw, err := s.planTile(t)
 		if err != nil {
 			return fmt.Errorf("pebblestore: commit at %d: %w", b.From, err)
 		}
+		writes[i] = tw
 		switch {
-		case len(tail) == 0: // as stored already
-		case merge:
-			err = wb.Merge(TileKey(t.Level, t.Index), tail, nil)
+		case len(tw.bytes) == 0:
+		case tw.merge:
+			err = wb.Merge(TileKey(t.Level, t.Index), tw.bytes, nil)
 		default:
-			err = wb.Set(TileKey(t.Level, t.Index), tail, nil)
+			err = wb.Set(TileKey(t.Level, t.Index), tw.bytes, nil)
 		}
 		if err != nil {
 			return fmt.Errorf("pebblestore: commit at %d: tile %d/%d: %w", b.From, t.Level, t.Index, err)
@@ -663,11 +665,11 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 		}
 	}
 	if err := wb.Commit(pebble.Sync); err != nil {
-		s.forgetWidths()
+		s.forgetTails()
 		return fmt.Errorf("pebblestore: commit %d entries at %d: %w", len(b.Entries), b.From, err)
 	}
 	s.size = size
-	s.noteWidths(b.Tiles)
+	s.noteTails(writes)
 	if b.Checkpoint != nil {
 		s.latest, s.haveLatest = size, true
 	}

@@ -74,55 +74,83 @@ func (m *concatMerger) Finish(bool) ([]byte, io.Closer, error) {
 	return append(out, m.newer...), nil, nil
 }
 
-// tileID names a tile in tailWidths.
+// maxMerges is how many merge operands a row may collect before Commit
+// writes it whole again. Until a flush folds them, a read of the row walks
+// every operand in the memtable, about half a microsecond each: a row grown
+// by 255 single-entry batches cost 132 µs to read, against 1 µs written
+// whole (BenchmarkTileReadGrown). Rewriting every 16th time bounds that
+// near 8 µs, for at most an eighth of a full row's bytes per batch on
+// average.
+const maxMerges = 16
+
+// tileID names a tile in tails.
 type tileID struct {
 	level uint8
 	index uint64
 }
 
-// tileTail returns what Commit writes for t: the hashes t adds to the
-// stored row, and whether they are a merge rather than a set of the whole
-// row. stored is the row's width as this Store last committed it, from
-// tailWidths, or 0 to write the whole row. A tile narrower than that is
-// refused: rows only grow (store.Batch), and a merge cannot shrink a row.
-func tileTail(t store.Tile, stored int) (tail []byte, merge bool, err error) {
+// tail is what Commit knows of a row it wrote: its width, and how many
+// merge operands have been added since it was last written whole.
+type tail struct {
+	width, merges int
+}
+
+// tileWrite is one tile's write in a batch being committed: the bytes, as
+// a merge or a set, and the row's state once the batch is durable.
+type tileWrite struct {
+	id    tileID
+	bytes []byte
+	merge bool
+	after tail
+}
+
+// planTile decides how Commit writes t: the hashes it adds to the row as
+// this Store last committed it, merged onto the stored value; or the whole
+// row, set, when this Store has not written the row since Open or since a
+// failed commit, or the row has collected maxMerges operands. A tile
+// narrower than the row is refused: rows only grow (store.Batch), and a
+// merge cannot shrink one.
+//
+// Only rows this Store value wrote, whole or by merges on a whole write,
+// are in tails; a row read back from disk is never trusted for its width.
+// A Pebble commit that fails after applying its batch to the memtable (a
+// WAL sync error) leaves rows longer than the committed tree, and so can a
+// crash that replays such a batch's WAL record before a later one's. So
+// Open starts with no tails, a failed commit forgets them all
+// (forgetTails), and the next write of each row is whole: a set replaces
+// every earlier operand, stale tail included. Called with writeMu held.
+func (s *Store) planTile(t store.Tile) (tileWrite, error) {
+	id := tileID{t.Level, t.Index}
 	w := t.Width()
+	old, known := s.tails[id]
 	switch {
-	case w < stored:
-		return nil, false, fmt.Errorf("tile %d/%d of %d hashes would shrink the stored row of %d", t.Level, t.Index, w, stored)
-	case stored == 0:
-		return t.Hashes, false, nil
+	case known && w < old.width:
+		return tileWrite{}, fmt.Errorf("tile %d/%d of %d hashes would shrink the stored row of %d", t.Level, t.Index, w, old.width)
+	case known && w == old.width:
+		return tileWrite{id: id, after: old}, nil // as stored: nothing to write
+	case known && old.merges < maxMerges:
+		return tileWrite{id: id, bytes: t.Hashes[old.width*store.HashSize:], merge: true,
+			after: tail{width: w, merges: old.merges + 1}}, nil
 	default:
-		return t.Hashes[stored*store.HashSize:], true, nil
+		return tileWrite{id: id, bytes: t.Hashes, after: tail{width: w}}, nil
 	}
 }
 
-// noteWidths records the widths a committed batch left its tiles at. Full
-// rows are forgotten: nothing grows them again, so tailWidths holds about
-// one row per level of the tree. Called with writeMu held.
-//
-// Only rows this Store value wrote, whole or by merges on a whole write,
-// are in tailWidths, and a row not in it is written whole (a Set replaces
-// every earlier operand). A row read back from disk is never trusted for
-// its width: a Pebble commit that fails after applying its batch to the
-// memtable (a WAL sync error) leaves rows longer than the committed tree,
-// and so can a crash that replays such a batch's WAL record before a later
-// one's. So Open starts with no widths, and a failed commit forgets them
-// all (forgetWidths): the next write of each row is whole, which also
-// overwrites any such stale tail.
-func (s *Store) noteWidths(tiles []store.Tile) {
-	if s.tailWidths == nil {
-		s.tailWidths = make(map[tileID]int)
+// noteTails records the rows a committed batch wrote. Full rows are
+// forgotten: nothing grows them again, so tails holds about one row per
+// level of the tree. Called with writeMu held.
+func (s *Store) noteTails(writes []tileWrite) {
+	if s.tails == nil {
+		s.tails = make(map[tileID]tail)
 	}
-	for _, t := range tiles {
-		id := tileID{t.Level, t.Index}
-		if w := t.Width(); w < store.TileWidth {
-			s.tailWidths[id] = w
+	for _, tw := range writes {
+		if tw.after.width < store.TileWidth {
+			s.tails[tw.id] = tw.after
 		} else {
-			delete(s.tailWidths, id)
+			delete(s.tails, tw.id)
 		}
 	}
 }
 
-// forgetWidths makes the next write of every row whole; see noteWidths.
-func (s *Store) forgetWidths() { clear(s.tailWidths) }
+// forgetTails makes the next write of every row whole; see planTile.
+func (s *Store) forgetTails() { clear(s.tails) }
