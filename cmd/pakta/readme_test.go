@@ -24,6 +24,26 @@ func init() { testCommands["pakta-readme-wait"] = waitAddr }
 // TestREADME runs README.md as written, the way a reader on a fresh clone
 // would: see runDoc for the rules. A README edit that breaks a command, or
 // output that no longer matches what the README shows, fails it.
+// TestDocsHaveNoConflictMarkers: a merge once left both sides of a README
+// table in place, markers and all, and nothing that runs the README's
+// commands noticed.
+func TestDocsHaveNoConflictMarkers(t *testing.T) {
+	docs, err := filepath.Glob(filepath.Join(repoRoot(t), "*.md"))
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("no Markdown files at the top level (%v)", err)
+	}
+	marker := regexp.MustCompile(`(?m)^(<<<<<<< |=======$|>>>>>>> )`)
+	for _, p := range docs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := marker.FindIndex(b); loc != nil {
+			t.Errorf("%s: merge conflict marker on line %d", p, bytes.Count(b[:loc[0]], []byte("\n"))+1)
+		}
+	}
+}
+
 func TestREADME(t *testing.T) {
 	root := repoRoot(t)
 	md, err := os.ReadFile(filepath.Join(root, "README.md"))

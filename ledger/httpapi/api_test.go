@@ -450,6 +450,8 @@ func TestMetrics(t *testing.T) {
 		`pakta_store_block_cache_hits_total `,
 		`pakta_store_l0_files `,
 		`pakta_store_read_amplification `,
+		`pakta_store_wal_written_bytes_total `,
+		`pakta_store_written_bytes_total `,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)

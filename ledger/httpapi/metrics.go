@@ -126,6 +126,10 @@ var (
 		"Files a point read of the storage engine may consult.", nil, nil)
 	descDebt = prometheus.NewDesc("pakta_store_compaction_debt_bytes",
 		"Bytes the storage engine's compactions must rewrite to catch up.", nil, nil)
+	descWAL = prometheus.NewDesc("pakta_store_wal_written_bytes_total",
+		"Bytes the storage engine wrote to its write-ahead log since the log opened.", nil, nil)
+	descWritten = prometheus.NewDesc("pakta_store_written_bytes_total",
+		"Bytes the storage engine wrote since the log opened: write-ahead log, flushes and compactions (divided by the WAL's, the write amplification).", nil, nil)
 )
 
 // Witnesses: one series per policy witness, named as the policy names it.
@@ -143,7 +147,7 @@ var (
 func (c *logCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTreeSize, descPending, descBatchSize, descAppended, descPushback, descBatchSeconds,
 		descDiskFree, descDiskReserve, descDiskLow, descDiskRefused,
-		descCacheHits, descCacheMisses, descCacheBytes, descMemTable, descDisk, descL0, descReadAmp, descDebt,
+		descCacheHits, descCacheMisses, descCacheBytes, descMemTable, descDisk, descL0, descReadAmp, descDebt, descWAL, descWritten,
 		descWitnessSize, descWitnessRequests, descWitnessLast, descWitnessed} {
 		ch <- d
 	}
@@ -208,6 +212,8 @@ func (c *logCollector) Collect(ch chan<- prometheus.Metric) {
 		{descL0, prometheus.GaugeValue, float64(st.L0Files)},
 		{descReadAmp, prometheus.GaugeValue, float64(st.ReadAmplification)},
 		{descDebt, prometheus.GaugeValue, float64(st.CompactionDebtBytes)},
+		{descWAL, prometheus.CounterValue, float64(st.WALBytes)},
+		{descWritten, prometheus.CounterValue, float64(st.BytesWritten)},
 	} {
 		ch <- prometheus.MustNewConstMetric(m.d, m.t, m.v)
 	}
