@@ -83,8 +83,23 @@ type JWS struct {
 	Headers   []Header  // one per signature, in order
 
 	payloadB64 string
-	sigs       []rawSignature
-	obj        *jose.JSONWebSignature
+	sigs       []rawSignature // as received
+	sigBytes   [][]byte       // decoded signatures, one per sigs
+}
+
+// signingInput is what signature i signs: ASCII(protected || "." ||
+// payload), from the base64url strings as received (the compact form's
+// first two parts, the JSON form's member values), never re-encoded. It is
+// built from those strings, not from Raw, which a caller could change.
+func (j *JWS) signingInput(i int) []byte {
+	return signingInput(j.sigs[i].Protected, j.payloadB64)
+}
+
+func signingInput(protected, payload string) []byte {
+	b := make([]byte, 0, len(protected)+1+len(payload))
+	b = append(b, protected...)
+	b = append(b, '.')
+	return append(b, payload...)
 }
 
 // Parse reads a JWS in compact or JSON general serialization, strictly:
@@ -112,6 +127,10 @@ func Parse(data []byte) (*JWS, error) {
 // signatures first and then report an invalid statement as such, rather than
 // as a malformed JWS. The caller must call Statement.Validate before relying
 // on the statement; Verify (the function) and Parse do.
+//
+// This reading is the only one: no other JOSE library parses the JWS again,
+// and its signatures are checked on the strings read here (see
+// verifySignature).
 func ParseUnvalidated(data []byte) (*JWS, error) {
 	if len(data) > MaxJWSSize {
 		return nil, fmt.Errorf("pledge: JWS of %d bytes is over the %d-byte limit: %w", len(data), MaxJWSSize, ErrTooLarge)
@@ -120,7 +139,6 @@ func ParseUnvalidated(data []byte) (*JWS, error) {
 		return nil, errors.New("pledge: empty JWS")
 	}
 	j := &JWS{Raw: bytes.Clone(data)}
-	text := string(data) // once: both readings below take a string
 	if data[0] == '{' {
 		var g generalJSON
 		if err := unmarshalStrict(data, &g); err != nil {
@@ -131,7 +149,7 @@ func ParseUnvalidated(data []byte) (*JWS, error) {
 		}
 		j.payloadB64, j.sigs = g.Payload, g.Signatures
 	} else {
-		parts := strings.Split(text, ".")
+		parts := strings.Split(string(data), ".")
 		if len(parts) != 3 {
 			return nil, fmt.Errorf("pledge: compact JWS has %d parts, want 3 (header.payload.signature)", len(parts))
 		}
@@ -161,24 +179,15 @@ func ParseUnvalidated(data []byte) (*JWS, error) {
 		if h.Type != wantTyp {
 			return nil, fmt.Errorf("pledge: signature %d: typ %q does not match the payload's type %q (want typ %q)", i, h.Type, st.StatementType(), wantTyp)
 		}
-		if _, err := rawURL.DecodeString(s.Signature); err != nil || s.Signature == "" {
+		sig, err := rawURL.DecodeString(s.Signature)
+		if err != nil || len(sig) == 0 {
 			return nil, fmt.Errorf("pledge: signature %d: signature is not canonical base64url", i)
 		}
 		j.Headers = append(j.Headers, h)
+		j.sigBytes = append(j.sigBytes, sig)
 	}
-	// go-jose does the cryptography; our strict reading above has already
-	// fixed what every header and the payload mean.
-	if j.Compact {
-		j.obj, err = jose.ParseSignedCompact(text, joseAll)
-	} else {
-		j.obj, err = jose.ParseSignedJSON(text, joseAll)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("pledge: JWS: %w", err)
-	}
-	if len(j.obj.Signatures) != len(j.sigs) || !bytes.Equal(j.obj.UnsafePayloadWithoutVerification(), payload) {
-		return nil, errors.New("pledge: JWS: the JOSE library reads this JWS differently")
-	}
+	// This reading is the only one: the signatures are checked on it
+	// (verifySignature says why go-jose does not parse the JWS again).
 	return j, nil
 }
 
@@ -216,21 +225,15 @@ func parseHeader(b64 string) (Header, error) {
 			if err != nil {
 				return Header{}, fmt.Errorf("x5c[%d] is not base64: %w", i, err)
 			}
+			// go-jose refused a JWS whose x5c does not parse when it read
+			// every JWS too; the strict reading keeps that rule.
+			if _, err := x509.ParseCertificate(der); err != nil {
+				return Header{}, fmt.Errorf("x5c[%d] is not a certificate: %w", i, err)
+			}
 			out.Chain = append(out.Chain, der)
 		}
 	}
 	return out, nil
-}
-
-// joseAll is Algorithms for go-jose, made once: every parse passes it.
-var joseAll = joseAlgorithms(Algorithms)
-
-func joseAlgorithms(algs []string) []jose.SignatureAlgorithm {
-	out := make([]jose.SignatureAlgorithm, len(algs))
-	for i, a := range algs {
-		out[i] = jose.SignatureAlgorithm(a)
-	}
-	return out
 }
 
 // VerifyOptions says which keys and algorithms a verification trusts. The
@@ -323,10 +326,7 @@ func (j *JWS) verifySignatures(opts VerifyOptions) (*Verified, map[string]bool, 
 			return nil, nil, fmt.Errorf("pledge: signature %d: key %s signed twice", i, h.KeyID)
 		}
 		seen[h.KeyID] = true
-		one := *j.obj
-		one.Signatures = j.obj.Signatures[i : i+1]
-		if _, err := one.Verify(s.Key.Key()); err != nil {
-			// go-jose says only "error in cryptographic primitive".
+		if !verifySignature(s.Key.Key(), h.Algorithm, j.signingInput(i), j.sigBytes[i]) {
 			return nil, nil, fmt.Errorf("pledge: signature %d by key %s is not valid: it does not match the signed content", i, h.KeyID)
 		}
 		v.Signers = append(v.Signers, s)
