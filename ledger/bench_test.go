@@ -290,7 +290,7 @@ func BenchmarkAcceptPledge(b *testing.B) {
 				if i%people == 0 {
 					ov = &overlay{st: e.log.st, recent: recent, rows: map[string][]byte{}, stmts: map[uint64]pledge.Statement{}}
 				}
-				out, err := e.log.rules.accept(ctx, ov, vs[i%people], size+uint64(i%people), now)
+				out, err := e.log.rules.accept(ctx, ov, vs[i%people], nil, size+uint64(i%people), now)
 				if err != nil || out.duplicate {
 					b.Fatal(err, out.duplicate)
 				}

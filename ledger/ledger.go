@@ -123,9 +123,12 @@ type signedTree struct {
 }
 
 type request struct {
-	raw  []byte
-	v    *pledge.Verified
-	done chan result
+	raw []byte
+	v   *pledge.Verified
+	// dedup is the payload's dedup row key (a SHA-256), hashed in the
+	// caller's goroutine so that the one sequencer goroutine does not.
+	dedup []byte
+	done  chan result
 }
 
 type result struct {
@@ -524,7 +527,8 @@ func (l *Log) Append(ctx context.Context, jws []byte) (Result, error) {
 		}
 		return Result{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	res, err := l.enqueue(ctx, &request{raw: v.Raw, v: v, done: make(chan result, 1)}) // v.Raw is a copy
+	r := &request{raw: v.Raw, v: v, dedup: dedupKey(v.Payload), done: make(chan result, 1)} // v.Raw is a copy
+	res, err := l.enqueue(ctx, r)
 	if e, ok := v.Statement.(*pledge.Enrollment); ok && err == nil {
 		// Here, not in the sequencer: settling writes beside the tree.
 		l.requests.settle(ctx, e, res.Index)

@@ -151,7 +151,7 @@ func (l *Log) add(ctx context.Context, bb *building, r *request) {
 		return
 	}
 	index := bb.b.Size()
-	out, err := l.rules.accept(ctx, bb.ov, r.v, index, bb.now)
+	out, err := l.rules.accept(ctx, bb.ov, r.v, r.dedup, index, bb.now)
 	if err == nil && !out.duplicate {
 		var entry []byte
 		entry, err = verify.MarshalEntry(verify.Entry{LoggedAt: bb.now, JWS: r.raw})
