@@ -93,6 +93,7 @@ type outcome struct {
 	duplicate bool
 	index     uint64 // the earlier entry, for a duplicate
 	rows      []store.Row
+	meta      meta // what the entry's bundle carries (also in rows)
 }
 
 func lookupIndex(ctx context.Context, v rowView, key []byte) (uint64, bool, error) {
@@ -182,7 +183,7 @@ func (ru *rules) accept(ctx context.Context, v rowView, s *pledge.Verified, dedu
 		return outcome{}, err
 	}
 	a.rows = append(a.rows, store.Row{Key: metaKey(index), Value: a.meta.encode()})
-	return outcome{rows: a.rows}, nil
+	return outcome{rows: a.rows, meta: a.meta}, nil
 }
 
 // dedupKey is the one dedup row of a statement, by payload: the same JWS

@@ -333,3 +333,39 @@ func BenchmarkBundleSharedTemplate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPostAnswer: the answer to an append (what POST /v1/entries
+// sends: the new entry's bundle, marshalled), built right after each
+// append by Bundle (read back from the store) or by ResultBundle (from
+// what the sequencer held). Only the answer is timed; the appends, one
+// batch each, move the right edge between answers as a server's do.
+func BenchmarkPostAnswer(b *testing.B) {
+	for _, answer := range []string{"Bundle", "ResultBundle"} {
+		b.Run("answer="+answer, func(b *testing.B) {
+			e := newEnv(b, nil)
+			jws := presign(b, e, 64, (b.N+63)/64)
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				res, err := e.log.Append(ctx, jws[i])
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				var bu *verify.Bundle
+				if answer == "Bundle" {
+					bu, err = e.log.Bundle(ctx, res.Index)
+				} else {
+					bu, err = e.log.ResultBundle(ctx, res)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bu.Marshal(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -136,11 +136,17 @@ type result struct {
 	err error
 }
 
-// Result is where an appended statement is in the log.
+// Result is where an appended statement is in the log. A Result that
+// Append returned for a new entry also holds what the sequencer had in
+// hand when it answered (the entry, the checkpoint that covered it, the
+// rows its batch wrote), from which ResultBundle builds the entry's bundle
+// without reading it back.
 type Result struct {
 	Index     uint64
 	Duplicate bool // it was already logged: Index is the earlier entry
 	LoggedAt  time.Time
+
+	held *held // nil for a duplicate, or a Result not made by Append
 }
 
 // Open opens the log stored by the embedded engine (Pebble, configured by
