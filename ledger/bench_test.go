@@ -369,3 +369,55 @@ func BenchmarkPostAnswer(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPostAnswerClients: C concurrent callers each append a pledge
+// and build its answer (bundle + Marshal), as POST /v1/entries does, by
+// Bundle or ResultBundle; reports entries/s (appends and answers timed
+// together).
+func BenchmarkPostAnswerClients(b *testing.B) {
+	for _, clients := range []int{32} {
+		for _, answer := range []string{"Bundle", "ResultBundle"} {
+			b.Run(fmt.Sprintf("c=%d/answer=%s", clients, answer), func(b *testing.B) {
+				e := newEnv(b, nil)
+				jws := presign(b, e, 64, (b.N+63)/64)
+				ctx := context.Background()
+				var next atomic.Int64
+				b.ResetTimer()
+				var wg sync.WaitGroup
+				for range clients {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for {
+							i := int(next.Add(1)) - 1
+							if i >= b.N {
+								return
+							}
+							res, err := e.log.Append(ctx, jws[i])
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							var bu *verify.Bundle
+							if answer == "Bundle" {
+								bu, err = e.log.Bundle(ctx, res.Index)
+							} else {
+								bu, err = e.log.ResultBundle(ctx, res)
+							}
+							if err == nil {
+								_, err = bu.Marshal()
+							}
+							if err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			})
+		}
+	}
+}

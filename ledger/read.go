@@ -121,8 +121,14 @@ func (l *Log) witnessedCovering(index uint64) *signedTree {
 }
 
 // bundleOf is the bundle of entry index, whose bytes and meta row are
-// given, against cp (rows as proofText).
-func (l *Log) bundleOf(ctx context.Context, index uint64, entry []byte, m meta, cp *signedTree, rows []store.Tile) (*verify.Bundle, error) {
+// given, against cp. hb, when not nil, is the batch that wrote entry index
+// (ResultBundle): its rows serve the proofs when cp is its checkpoint's
+// tree, and it shares the template evidence among its entries.
+func (l *Log) bundleOf(ctx context.Context, index uint64, entry []byte, m meta, cp *signedTree, hb *heldBatch) (*verify.Bundle, error) {
+	var rows []store.Tile
+	if hb != nil && hb.cp.size == cp.size {
+		rows = hb.rows
+	}
 	proofText, err := l.proofText(ctx, index, cp, rows)
 	if err != nil {
 		return nil, err
@@ -134,7 +140,12 @@ func (l *Log) bundleOf(ctx context.Context, index uint64, entry []byte, m meta, 
 		}
 	}
 	if m.HasTemplate {
-		if b.Template, err = l.templateProof(ctx, m.Template, cp, rows); err != nil {
+		if hb != nil && hb.cp == cp {
+			b.Template, err = hb.templateProof(ctx, m.Template)
+		} else {
+			b.Template, err = l.templateProof(ctx, m.Template, cp, rows)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("ledger: template %d of entry %d: %w", m.Template, index, err)
 		}
 	}

@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"sync"
 
 	"github.com/pakta-id/pakta/ledger/store"
 	"github.com/pakta-id/pakta/verify"
@@ -28,6 +29,38 @@ type heldBatch struct {
 	log  *Log
 	cp   *signedTree
 	rows []store.Tile
+
+	// templates is the evidence of the templates the batch's pledges
+	// carry, under cp, built by the first answer that needs it. The log's
+	// sharedProofs serves Bundle under the latest checkpoint; under load
+	// the answers of two batches interleave, and a cache of one
+	// checkpoint would be emptied by each in turn.
+	mu        sync.Mutex
+	templates map[uint64]*verify.EntryProof
+}
+
+// templateProof is entry index (a template) with its proof under hb.cp,
+// from the batch's cache when another answer built it. The caller owns
+// the returned value.
+func (hb *heldBatch) templateProof(ctx context.Context, index uint64) (*verify.EntryProof, error) {
+	hb.mu.Lock()
+	ep, ok := hb.templates[index]
+	hb.mu.Unlock()
+	if !ok {
+		var err error
+		if ep, err = hb.log.entryProof(ctx, index, hb.cp, hb.rows); err != nil {
+			return nil, err
+		}
+		hb.mu.Lock()
+		if hb.templates == nil {
+			hb.templates = make(map[uint64]*verify.EntryProof)
+		}
+		if len(hb.templates) < maxSharedProofs {
+			hb.templates[index] = ep
+		}
+		hb.mu.Unlock()
+	}
+	return &verify.EntryProof{Entry: bytes.Clone(ep.Entry), Proof: ep.Proof}, nil
 }
 
 // ResultBundle builds the bundle of an appended entry from what the
@@ -49,7 +82,7 @@ func (l *Log) ResultBundle(ctx context.Context, res Result) (*verify.Bundle, err
 	if h == nil || h.batch.log != l || h.batch.cp == nil {
 		return l.Bundle(ctx, res.Index)
 	}
-	cp, rows := h.batch.cp, h.batch.rows
+	cp := h.batch.cp
 	if w := l.witnessedCovering(res.Index); w != nil {
 		if w.size != cp.size {
 			return l.Bundle(ctx, res.Index)
@@ -57,5 +90,5 @@ func (l *Log) ResultBundle(ctx context.Context, res Result) (*verify.Bundle, err
 		cp = w // the same tree with its cosignatures: the rows still serve
 	}
 	// The caller owns the bundle, as Bundle's; the Result keeps its own.
-	return l.bundleOf(ctx, res.Index, bytes.Clone(h.entry), h.meta, cp, rows)
+	return l.bundleOf(ctx, res.Index, bytes.Clone(h.entry), h.meta, cp, h.batch)
 }
