@@ -107,9 +107,13 @@ type Log struct {
 	closed  bool
 	pending atomic.Int64
 
-	tree   *tree                      // owned by the sequencer goroutine
-	latest atomic.Pointer[signedTree] // the latest checkpoint
-	failed atomic.Pointer[error]      // a storage failure that stopped the sequencer
+	tree *tree // owned by the sequencer goroutine
+	// heldRing is the latest batches whose entries and rows their
+	// results hold (see hold), written by one batch's write at a time.
+	heldRing [heldBatches]*heldBatch
+	heldNext int
+	latest   atomic.Pointer[signedTree] // the latest checkpoint
+	failed   atomic.Pointer[error]      // a storage failure that stopped the sequencer
 
 	stats Stats
 	disk  *disk

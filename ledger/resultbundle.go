@@ -4,16 +4,17 @@ import (
 	"bytes"
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pakta-id/pakta/ledger/store"
 	"github.com/pakta-id/pakta/verify"
 )
 
 // held is what the sequencer had in hand for a new entry when it answered
-// its caller: the entry's bytes, what its bundle carries (its meta row)
-// and its batch.
+// its caller: what its bundle carries (its meta row), and its batch, which
+// holds the entry's bytes (at position at) while the batch is recent.
 type held struct {
-	entry []byte
+	at    int
 	meta  meta
 	batch *heldBatch
 }
@@ -21,14 +22,12 @@ type held struct {
 // heldBatch is what a batch leaves its entries' results once it is
 // durable: the checkpoint that covered it (the same *signedTree the log
 // published, so that the shared template evidence is shared with Bundle's)
-// and every row it wrote, each at its width in that checkpoint's tree.
-// The rows alias the sequencer's right edge, which only ever grows past
-// their length (or starts a new row), so the bytes they hold never change.
-// cp and rows are set before the callers are answered and never after.
+// and, while it is among the heldBatches most recent, its entries and rows
+// (heldData). cp is set before the callers are answered and never after.
 type heldBatch struct {
 	log  *Log
 	cp   *signedTree
-	rows []store.Tile
+	data atomic.Pointer[heldData] // nil once the batch is no longer recent
 
 	// templates is the evidence of the templates the batch's pledges
 	// carry, under cp, built by the first answer that needs it. The log's
@@ -39,23 +38,58 @@ type heldBatch struct {
 	templates map[uint64]*verify.EntryProof
 }
 
+// heldData is a recent batch's entries and every row it wrote, each at its
+// width in its checkpoint's tree. The rows alias the sequencer's right
+// edge, which only ever grows past their length (or starts a new row), so
+// the bytes they hold never change.
+type heldData struct {
+	entries [][]byte
+	rows    []store.Tile
+}
+
+// heldBatches is how many of the latest batches keep their entries and
+// rows for ResultBundle. An answer is built right after Append returns,
+// within a batch or two; a caller that keeps its Results (a bulk import
+// keeping a million) must not keep every entry and row with them: a
+// Result of an older batch pins only its batch's checkpoint, and
+// ResultBundle is then Bundle.
+const heldBatches = 16
+
+// hold makes w's entries and rows available to its results and drops
+// those of the batch heldBatches before. It runs in write, one batch at a
+// time, after the commit and before the callers are answered.
+func (l *Log) hold(w *sealedBatch) {
+	hb := w.held
+	hb.cp = w.tree
+	hb.data.Store(&heldData{entries: w.b.Entries, rows: w.b.Tiles})
+	old := l.heldRing[l.heldNext]
+	l.heldRing[l.heldNext] = hb
+	l.heldNext = (l.heldNext + 1) % heldBatches
+	if old != nil {
+		old.data.Store(nil)
+		old.mu.Lock()
+		old.templates = nil
+		old.mu.Unlock()
+	}
+}
+
 // templateProof is entry index (a template) with its proof under hb.cp,
-// from the batch's cache when another answer built it. The caller owns
-// the returned value.
-func (hb *heldBatch) templateProof(ctx context.Context, index uint64) (*verify.EntryProof, error) {
+// from the batch's cache when another answer built it (rows as
+// proofText's). The caller owns the returned value.
+func (hb *heldBatch) templateProof(ctx context.Context, index uint64, rows []store.Tile) (*verify.EntryProof, error) {
 	hb.mu.Lock()
 	ep, ok := hb.templates[index]
 	hb.mu.Unlock()
 	if !ok {
 		var err error
-		if ep, err = hb.log.entryProof(ctx, index, hb.cp, hb.rows); err != nil {
+		if ep, err = hb.log.entryProof(ctx, index, hb.cp, rows); err != nil {
 			return nil, err
 		}
 		hb.mu.Lock()
-		if hb.templates == nil {
+		if hb.templates == nil && hb.data.Load() != nil {
 			hb.templates = make(map[uint64]*verify.EntryProof)
 		}
-		if len(hb.templates) < maxSharedProofs {
+		if hb.templates != nil && len(hb.templates) < maxSharedProofs {
 			hb.templates[index] = ep
 		}
 		hb.mu.Unlock()
@@ -75,11 +109,16 @@ func (hb *heldBatch) templateProof(ctx context.Context, index uint64) (*verify.E
 // that checkpoint, or, as Bundle does, against the newest witnessed one
 // when that covers the entry. A later checkpoint signed meanwhile is not
 // used: the answer proves the entry under the checkpoint that made it
-// durable. For a duplicate, or a Result not from this log's Append,
-// ResultBundle is Bundle(res.Index).
+// durable. For a duplicate, a Result not from this log's Append, or one
+// of a batch no longer among the latest (heldBatches), ResultBundle is
+// Bundle(res.Index).
 func (l *Log) ResultBundle(ctx context.Context, res Result) (*verify.Bundle, error) {
 	h := res.held
-	if h == nil || h.batch.log != l || h.batch.cp == nil {
+	if h == nil || h.batch.log != l {
+		return l.Bundle(ctx, res.Index)
+	}
+	d := h.batch.data.Load()
+	if d == nil {
 		return l.Bundle(ctx, res.Index)
 	}
 	cp := h.batch.cp
@@ -90,5 +129,5 @@ func (l *Log) ResultBundle(ctx context.Context, res Result) (*verify.Bundle, err
 		cp = w // the same tree with its cosignatures: the rows still serve
 	}
 	// The caller owns the bundle, as Bundle's; the Result keeps its own.
-	return l.bundleOf(ctx, res.Index, bytes.Clone(h.entry), h.meta, cp, h.batch)
+	return l.bundleOf(ctx, res.Index, bytes.Clone(d.entries[h.at]), h.meta, cp, h.batch, d.rows)
 }

@@ -48,7 +48,7 @@ func (e *env) bundleAgainst(index uint64, cp *signedTree) []byte {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	b, err := e.log.bundleOf(ctx, index, entry, m, cp, nil)
+	b, err := e.log.bundleOf(ctx, index, entry, m, cp, nil, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -164,6 +164,18 @@ func TestResultBundle(t *testing.T) {
 	_, size := e.log.Checkpoint()
 	if got := e.resultBundle(first); !bytes.Equal(got, e.bundleAgainst(first.Index, first.held.batch.cp)) || first.held.batch.cp.size == size {
 		t.Fatal("a result's bundle after the log grew is not the one under its own checkpoint")
+	}
+	// Once heldBatches later batches are written, a Result no longer holds
+	// its batch's entries and rows (a caller may keep millions): its
+	// bundle is Bundle's.
+	for n := range heldBatches {
+		e.append(e.Template(fmt.Sprintf("Pemilu %d", 2040+n)))
+	}
+	if first.held.batch.data.Load() != nil {
+		t.Fatalf("the batch of entry %d still holds its entries %d batches later", first.Index, heldBatches)
+	}
+	if got := e.resultBundle(first); !bytes.Equal(got, e.bundle(first.Index)) {
+		t.Fatal("an old result's bundle is not Bundle's")
 	}
 	// A Result not from Append (or from another log) is Bundle's.
 	if got := e.resultBundle(Result{Index: first.Index}); !bytes.Equal(got, e.bundle(first.Index)) {

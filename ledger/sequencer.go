@@ -166,7 +166,7 @@ func (l *Log) add(ctx context.Context, bb *building, r *request) {
 			bb.b.Entries = append(bb.b.Entries, entry)
 			h := verify.LeafHash(entry)
 			bb.leaves = append(bb.leaves, h[:])
-			bb.results[i] = result{res: Result{Index: index, LoggedAt: bb.now, held: &held{entry: entry, meta: out.meta, batch: bb.held}}}
+			bb.results[i] = result{res: Result{Index: index, LoggedAt: bb.now, held: &held{at: len(bb.b.Entries) - 1, meta: out.meta, batch: bb.held}}}
 			bb.accepted = append(bb.accepted, i)
 			return
 		}
@@ -239,9 +239,9 @@ func (l *Log) write(ctx context.Context, w *sealedBatch) error {
 	if err != nil {
 		l.log.Error("commit failed", "from", w.b.From, "entries", len(w.b.Entries), "err", err)
 	} else {
-		// The callers' results hold the batch's checkpoint and rows from
-		// now on (ResultBundle); they read them only once answered.
-		w.held.cp, w.held.rows = w.tree, w.b.Tiles
+		// The callers' results hold the batch's checkpoint, entries and
+		// rows from now on (ResultBundle); they read them once answered.
+		l.hold(w)
 		// A pledge usually follows its key's enrollment within seconds:
 		// have the key ready for the resolver.
 		for _, i := range w.accepted {
