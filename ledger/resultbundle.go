@@ -98,20 +98,16 @@ func (hb *heldBatch) templateProof(ctx context.Context, index uint64, rows []sto
 }
 
 // ResultBundle builds the bundle of an appended entry from what the
-// sequencer held when it answered Append: the entry, the checkpoint that
-// covered it, the rows of its batch and the indexes of its enrollment and
-// template. It reads only the enrollment's entry and the proofs' nodes
-// outside those rows, where Bundle reads the entry and its meta row back
-// and reads the right edge's rows again: the answer to a POST costs less.
+// sequencer held when it answered Append: the entry, the indexes of its
+// enrollment and template and, while the checkpoint that covered it is
+// still the latest, the rows of its batch. It reads neither the entry nor
+// its meta row back, nor, in that case, the right edge's rows, which Bundle
+// reads again: the answer to a POST costs less.
 //
-// The bundle is the one Bundle(res.Index) gives while the checkpoint that
-// covered the append is the latest, byte for byte: it is built against
-// that checkpoint, or, as Bundle does, against the newest witnessed one
-// when that covers the entry. A later checkpoint signed meanwhile is not
-// used: the answer proves the entry under the checkpoint that made it
-// durable. For a duplicate, a Result not from this log's Append, or one
-// of a batch no longer among the latest (heldBatches), ResultBundle is
-// Bundle(res.Index).
+// The bundle is Bundle(res.Index), byte for byte: built against the latest
+// checkpoint, or the newest witnessed one when that covers the entry. For
+// a duplicate, a Result not from this log's Append, or one of a batch no
+// longer among the latest (heldBatches), ResultBundle is Bundle(res.Index).
 func (l *Log) ResultBundle(ctx context.Context, res Result) (*verify.Bundle, error) {
 	h := res.held
 	if h == nil || h.batch.log != l {
@@ -121,13 +117,20 @@ func (l *Log) ResultBundle(ctx context.Context, res Result) (*verify.Bundle, err
 	if d == nil {
 		return l.Bundle(ctx, res.Index)
 	}
-	cp := h.batch.cp
+	// Every bundle the server returns is built against its latest
+	// checkpoint (DESIGN.md), so this one too: Bundle's choice. The batch's
+	// rows serve the proofs while that checkpoint is still the batch's tree
+	// (or a witnessed one of the same size); under a newer tree the nodes
+	// are read as Bundle reads them, and only the entry and its meta row
+	// are saved.
+	cp := l.latest.Load()
 	if w := l.witnessedCovering(res.Index); w != nil {
-		if w.size != cp.size {
-			return l.Bundle(ctx, res.Index)
-		}
-		cp = w // the same tree with its cosignatures: the rows still serve
+		cp = w
+	}
+	rows := d.rows
+	if cp.size != h.batch.cp.size {
+		rows = nil
 	}
 	// The caller owns the bundle, as Bundle's; the Result keeps its own.
-	return l.bundleOf(ctx, res.Index, bytes.Clone(d.entries[h.at]), h.meta, cp, h.batch, d.rows)
+	return l.bundleOf(ctx, res.Index, bytes.Clone(d.entries[h.at]), h.meta, cp, h.batch, rows)
 }

@@ -31,34 +31,6 @@ func (e *env) resultBundle(res Result) []byte {
 	return out
 }
 
-// bundleAgainst is what Bundle builds for entry index against cp, read
-// back from the store as Bundle reads it.
-func (e *env) bundleAgainst(index uint64, cp *signedTree) []byte {
-	e.t.Helper()
-	ctx := context.Background()
-	entry, err := e.log.st.Entry(ctx, index)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	mb, err := e.log.st.Get(ctx, metaKey(index))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	m, err := decodeMeta(mb)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	b, err := e.log.bundleOf(ctx, index, entry, m, cp, nil, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	out, err := b.Marshal()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return out
-}
-
 // x5cKey is the test vectors' certificate-backed signer (Budi Santoso,
 // agency 7601), and the PEM of its root for a policy.
 func x5cKey(t *testing.T) (*pledge.PrivateKey, string) {
@@ -157,13 +129,16 @@ func TestResultBundle(t *testing.T) {
 			}
 		})
 	}
-	// Once the log has grown, the result's bundle stays under the
-	// checkpoint that covered the append, where Bundle moves on.
+	// Once the log has grown, the result's bundle moves on to the latest
+	// checkpoint with Bundle's (DESIGN.md: every bundle the server returns
+	// is built against its latest checkpoint), though its batch is held.
 	first := e.append(e.Template("Pemilu 2029"))
 	e.append(e.Template("Pemilu 2034"))
-	_, size := e.log.Checkpoint()
-	if got := e.resultBundle(first); !bytes.Equal(got, e.bundleAgainst(first.Index, first.held.batch.cp)) || first.held.batch.cp.size == size {
-		t.Fatal("a result's bundle after the log grew is not the one under its own checkpoint")
+	if first.held.batch.data.Load() == nil {
+		t.Fatal("the batch of a result two batches old is no longer held")
+	}
+	if got := e.resultBundle(first); !bytes.Equal(got, e.bundle(first.Index)) {
+		t.Fatal("a result's bundle after the log grew is not Bundle's under the latest checkpoint")
 	}
 	// Once heldBatches later batches are written, a Result no longer holds
 	// its batch's entries and rows (a caller may keep millions): its
@@ -190,13 +165,15 @@ func TestResultBundle(t *testing.T) {
 
 // answer is one concurrent caller's append and, built at once as a
 // server does, its bundle (got) and, for a new entry, Bundle's under the
-// same checkpoint (want), while its batch still held its entries and rows
-// (held; else ResultBundle is Bundle, under a later checkpoint).
+// same checkpoint (want), when its batch still held its entries and rows
+// (held) and no other checkpoint was published meanwhile (stable); rows
+// says the proofs came from the batch's rows (its checkpoint was the
+// latest).
 type answer struct {
-	res       Result
-	got, want []byte
-	held      bool
-	err       error
+	res                Result
+	got, want          []byte
+	held, stable, rows bool
+	err                error
 }
 
 func (e *env) appendAndAnswer(jws []byte) (a answer) {
@@ -207,25 +184,28 @@ func (e *env) appendAndAnswer(jws []byte) (a answer) {
 	if a.res.held != nil {
 		a.held = a.res.held.batch.data.Load() != nil
 	}
+	before := e.log.latest.Load()
 	b, err := e.log.ResultBundle(ctx, a.res)
 	if err != nil {
 		a.err = err
 		return a
 	}
+	a.stable = e.log.latest.Load() == before
 	if a.got, a.err = b.Marshal(); a.err != nil {
 		return a
 	}
 	a.held = a.held && a.res.held.batch.data.Load() != nil
-	if !a.held {
+	if !a.held || !a.stable {
 		return a
 	}
 	h := a.res.held
+	a.rows = before.size == h.batch.cp.size
 	entry, err := e.log.st.Entry(ctx, a.res.Index)
 	if err != nil {
 		a.err = err
 		return a
 	}
-	if b, a.err = e.log.bundleOf(ctx, a.res.Index, entry, h.meta, h.batch.cp, nil, nil); a.err == nil {
+	if b, a.err = e.log.bundleOf(ctx, a.res.Index, entry, h.meta, before, nil, nil); a.err == nil {
 		a.want, a.err = b.Marshal()
 	}
 	return a
@@ -268,7 +248,7 @@ func TestResultBundleConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	batched, compared := false, 0
+	batched, compared, fromRows := false, 0, 0
 	for n, as := range answers {
 		if len(as) != 3 {
 			t.Fatalf("person %d: %+v", n, as)
@@ -285,16 +265,19 @@ func TestResultBundleConcurrent(t *testing.T) {
 				dups++
 				continue
 			}
-			if !a.held {
+			if !a.held || !a.stable {
 				continue
 			}
 			compared++
 			cp := a.res.held.batch.cp
-			if cp.size > a.res.Index+1 {
-				batched = true
+			if a.rows {
+				fromRows++
+				if cp.size > a.res.Index+1 {
+					batched = true
+				}
 			}
 			if !bytes.Equal(a.got, a.want) {
-				t.Fatalf("entry %d: ResultBundle differs from Bundle under checkpoint %d:\n%s\n%s", a.res.Index, cp.size, a.got, a.want)
+				t.Fatalf("entry %d: ResultBundle differs from Bundle under the latest checkpoint (its batch's: %d):\n%s\n%s", a.res.Index, cp.size, a.got, a.want)
 			}
 		}
 		if dups != 1 {
@@ -302,10 +285,12 @@ func TestResultBundleConcurrent(t *testing.T) {
 		}
 	}
 	// Answers are built at once; one whose batch was dropped first (16
-	// batches later) is Bundle's, and rare.
-	if compared < people {
-		t.Fatalf("only %d of %d new entries' answers were built from their batch", compared, 2*people)
+	// batches later) is Bundle's, and rare; one that saw a checkpoint
+	// published while it was built is compared by verifying only.
+	if compared == 0 || fromRows == 0 {
+		t.Fatalf("of %d new entries, %d answers compared with Bundle's, %d built from their batch's rows", 2*people, compared, fromRows)
 	}
+	t.Logf("of %d new entries, %d answers compared with Bundle's, %d built from their batch's rows", 2*people, compared, fromRows)
 	if !batched {
 		t.Log("no batch held more than one entry: the right-edge rows were not shared")
 	}
