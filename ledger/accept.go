@@ -93,6 +93,7 @@ type outcome struct {
 	duplicate bool
 	index     uint64 // the earlier entry, for a duplicate
 	rows      []store.Row
+	meta      meta // what the entry's bundle carries (also in rows)
 }
 
 func lookupIndex(ctx context.Context, v rowView, key []byte) (uint64, bool, error) {
@@ -152,11 +153,12 @@ func refusal(err error) error {
 // accept applies the log's acceptance rules to a verified statement that
 // would be entry index, logged at loggedAt. Rejections wrap ErrInvalid,
 // ErrForbidden or are a *ConflictError; any other error is the log's own.
-func (ru *rules) accept(ctx context.Context, v rowView, s *pledge.Verified, index uint64, loggedAt time.Time) (outcome, error) {
-	// One dedup row, by payload: the same JWS bytes have the same payload,
-	// and a statement re-signed (ES256 signatures differ each time) is
-	// still the same statement.
-	dedupPayload := hashKey(rowDedupPayload, s.Payload)
+// dedupPayload is s's dedup row key (dedupKey), or nil to have accept
+// hash the payload itself.
+func (ru *rules) accept(ctx context.Context, v rowView, s *pledge.Verified, dedupPayload []byte, index uint64, loggedAt time.Time) (outcome, error) {
+	if dedupPayload == nil {
+		dedupPayload = dedupKey(s.Payload)
+	}
 	if i, ok, err := lookupIndex(ctx, v, dedupPayload); err != nil || ok {
 		return outcome{duplicate: true, index: i}, err
 	}
@@ -181,8 +183,13 @@ func (ru *rules) accept(ctx context.Context, v rowView, s *pledge.Verified, inde
 		return outcome{}, err
 	}
 	a.rows = append(a.rows, store.Row{Key: metaKey(index), Value: a.meta.encode()})
-	return outcome{rows: a.rows}, nil
+	return outcome{rows: a.rows, meta: a.meta}, nil
 }
+
+// dedupKey is the one dedup row of a statement, by payload: the same JWS
+// bytes have the same payload, and a statement re-signed (ES256
+// signatures differ each time) is still the same statement.
+func dedupKey(payload []byte) []byte { return hashKey(rowDedupPayload, payload) }
 
 // acceptance is one statement going through the rules.
 type acceptance struct {

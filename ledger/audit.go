@@ -485,7 +485,7 @@ func (a *auditor) statement(ctx context.Context, index uint64) (pledge.Statement
 }
 
 func (a *auditor) replayEntry(ctx context.Context, index uint64, e verify.Entry, v *pledge.Verified) error {
-	out, err := a.rules.accept(ctx, a, v, index, e.LoggedAt)
+	out, err := a.rules.accept(ctx, a, v, nil, index, e.LoggedAt)
 	if err != nil {
 		return &AuditError{Index: index, Reason: fmt.Sprintf("the log's rules refuse this entry in its place: %v", err)}
 	}

@@ -294,7 +294,7 @@ func BenchmarkAcceptPledge(b *testing.B) {
 				if i%people == 0 {
 					ov = &overlay{st: e.log.st, recent: recent, rows: map[string][]byte{}, stmts: map[uint64]pledge.Statement{}}
 				}
-				out, err := e.log.rules.accept(ctx, ov, vs[i%people], size+uint64(i%people), now)
+				out, err := e.log.rules.accept(ctx, ov, vs[i%people], nil, size+uint64(i%people), now)
 				if err != nil || out.duplicate {
 					b.Fatal(err, out.duplicate)
 				}
@@ -335,5 +335,93 @@ func BenchmarkBundleSharedTemplate(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkPostAnswer: the answer to an append (what POST /v1/entries
+// sends: the new entry's bundle, marshalled), built right after each
+// append by Bundle (read back from the store) or by ResultBundle (from
+// what the sequencer held). Only the answer is timed; the appends, one
+// batch each, move the right edge between answers as a server's do.
+func BenchmarkPostAnswer(b *testing.B) {
+	for _, answer := range []string{"Bundle", "ResultBundle"} {
+		b.Run("answer="+answer, func(b *testing.B) {
+			e := newEnv(b, nil)
+			jws := presign(b, e, 64, (b.N+63)/64)
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				res, err := e.log.Append(ctx, jws[i])
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				var bu *verify.Bundle
+				if answer == "Bundle" {
+					bu, err = e.log.Bundle(ctx, res.Index)
+				} else {
+					bu, err = e.log.ResultBundle(ctx, res)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bu.Marshal(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPostAnswerClients: C concurrent callers each append a pledge
+// and build its answer (bundle + Marshal), as POST /v1/entries does, by
+// Bundle or ResultBundle; reports entries/s (appends and answers timed
+// together).
+func BenchmarkPostAnswerClients(b *testing.B) {
+	for _, clients := range []int{32} {
+		for _, answer := range []string{"Bundle", "ResultBundle"} {
+			b.Run(fmt.Sprintf("c=%d/answer=%s", clients, answer), func(b *testing.B) {
+				e := newEnv(b, nil)
+				jws := presign(b, e, 64, (b.N+63)/64)
+				ctx := context.Background()
+				var next atomic.Int64
+				b.ResetTimer()
+				var wg sync.WaitGroup
+				for range clients {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for {
+							i := int(next.Add(1)) - 1
+							if i >= b.N {
+								return
+							}
+							res, err := e.log.Append(ctx, jws[i])
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							var bu *verify.Bundle
+							if answer == "Bundle" {
+								bu, err = e.log.Bundle(ctx, res.Index)
+							} else {
+								bu, err = e.log.ResultBundle(ctx, res)
+							}
+							if err == nil {
+								_, err = bu.Marshal()
+							}
+							if err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			})
+		}
 	}
 }

@@ -107,9 +107,13 @@ type Log struct {
 	closed  bool
 	pending atomic.Int64
 
-	tree   *tree                      // owned by the sequencer goroutine
-	latest atomic.Pointer[signedTree] // the latest checkpoint
-	failed atomic.Pointer[error]      // a storage failure that stopped the sequencer
+	tree *tree // owned by the sequencer goroutine
+	// heldRing is the latest batches whose entries and rows their
+	// results hold (see hold), written by one batch's write at a time.
+	heldRing [heldBatches]*heldBatch
+	heldNext int
+	latest   atomic.Pointer[signedTree] // the latest checkpoint
+	failed   atomic.Pointer[error]      // a storage failure that stopped the sequencer
 
 	stats Stats
 	disk  *disk
@@ -123,9 +127,12 @@ type signedTree struct {
 }
 
 type request struct {
-	raw  []byte
-	v    *pledge.Verified
-	done chan result
+	raw []byte
+	v   *pledge.Verified
+	// dedup is the payload's dedup row key (a SHA-256), hashed in the
+	// caller's goroutine so that the one sequencer goroutine does not.
+	dedup []byte
+	done  chan result
 }
 
 type result struct {
@@ -133,11 +140,17 @@ type result struct {
 	err error
 }
 
-// Result is where an appended statement is in the log.
+// Result is where an appended statement is in the log. A Result that
+// Append returned for a new entry also holds what the sequencer had in
+// hand when it answered (the entry, the checkpoint that covered it, the
+// rows its batch wrote), from which ResultBundle builds the entry's bundle
+// without reading it back.
 type Result struct {
 	Index     uint64
 	Duplicate bool // it was already logged: Index is the earlier entry
 	LoggedAt  time.Time
+
+	held *held // nil for a duplicate, or a Result not made by Append
 }
 
 // Open opens the log stored by the embedded engine (Pebble, configured by
@@ -524,7 +537,8 @@ func (l *Log) Append(ctx context.Context, jws []byte) (Result, error) {
 		}
 		return Result{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	res, err := l.enqueue(ctx, &request{raw: v.Raw, v: v, done: make(chan result, 1)}) // v.Raw is a copy
+	r := &request{raw: v.Raw, v: v, dedup: dedupKey(v.Payload), done: make(chan result, 1)} // v.Raw is a copy
+	res, err := l.enqueue(ctx, r)
 	if e, ok := v.Statement.(*pledge.Enrollment); ok && err == nil {
 		// Here, not in the sequencer: settling writes beside the tree.
 		l.requests.settle(ctx, e, res.Index)

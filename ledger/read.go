@@ -50,8 +50,10 @@ func (l *Log) ConsistencyProof(ctx context.Context, from, to uint64) ([][]byte, 
 }
 
 // proofText is the C2SP tlog-proof of entry index against a checkpoint.
-func (l *Log) proofText(ctx context.Context, index uint64, cp *signedTree) (string, error) {
-	path, err := l.nodes.inclusion(ctx, index, cp.size)
+// rows, when not nil, are rows known to hold the nodes of cp's tree (a
+// batch's, see heldBatch): the proof takes what nodes it can from them.
+func (l *Log) proofText(ctx context.Context, index uint64, cp *signedTree, rows []store.Tile) (string, error) {
+	path, err := l.nodes.inclusionWith(ctx, index, cp.size, rows)
 	if err != nil {
 		return "", err
 	}
@@ -62,13 +64,13 @@ func (l *Log) proofText(ctx context.Context, index uint64, cp *signedTree) (stri
 	return string(p.Marshal()), nil
 }
 
-// entryProof is entry index with its proof under cp.
-func (l *Log) entryProof(ctx context.Context, index uint64, cp *signedTree) (*verify.EntryProof, error) {
+// entryProof is entry index with its proof under cp (rows as proofText).
+func (l *Log) entryProof(ctx context.Context, index uint64, cp *signedTree, rows []store.Tile) (*verify.EntryProof, error) {
 	e, err := l.st.Entry(ctx, index)
 	if err != nil {
 		return nil, err
 	}
-	p, err := l.proofText(ctx, index, cp)
+	p, err := l.proofText(ctx, index, cp, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -86,22 +88,13 @@ func (l *Log) Bundle(ctx context.Context, index uint64) (*verify.Bundle, error) 
 	if index >= cp.size {
 		return nil, fmt.Errorf("%w: entry %d: the log has %d entries", ErrNotFound, index, cp.size)
 	}
-	if l.witnesses != nil {
-		// The enrollment and the template of an entry come before it, so a
-		// checkpoint that covers the entry covers them.
-		if w := l.witnesses.witnessed.Load(); w != nil && index < w.size {
-			cp = w
-		}
+	if w := l.witnessedCovering(index); w != nil {
+		cp = w
 	}
 	entry, err := l.st.Entry(ctx, index)
 	if err != nil {
 		return nil, notFound(err)
 	}
-	proofText, err := l.proofText(ctx, index, cp)
-	if err != nil {
-		return nil, err
-	}
-	b := &verify.Bundle{Entry: entry, Proof: proofText}
 	mb, err := l.st.Get(ctx, metaKey(index))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: entry %d has no meta row: %w", index, err)
@@ -110,13 +103,46 @@ func (l *Log) Bundle(ctx context.Context, index uint64) (*verify.Bundle, error) 
 	if err != nil {
 		return nil, err
 	}
+	return l.bundleOf(ctx, index, entry, m, cp, nil, nil)
+}
+
+// witnessedCovering is the newest checkpoint a quorum of witnesses
+// cosigned if it covers entry index, else nil. The enrollment and the
+// template of an entry come before it, so a checkpoint that covers the
+// entry covers them.
+func (l *Log) witnessedCovering(index uint64) *signedTree {
+	if l.witnesses == nil {
+		return nil
+	}
+	if w := l.witnesses.witnessed.Load(); w != nil && index < w.size {
+		return w
+	}
+	return nil
+}
+
+// bundleOf is the bundle of entry index, whose bytes and meta row are
+// given, against cp. hb, when not nil, is the batch that wrote entry index
+// (ResultBundle), and rows its rows, which serve the proofs (cp is a
+// checkpoint of its tree); it shares the template evidence among its
+// entries.
+func (l *Log) bundleOf(ctx context.Context, index uint64, entry []byte, m meta, cp *signedTree, hb *heldBatch, rows []store.Tile) (*verify.Bundle, error) {
+	proofText, err := l.proofText(ctx, index, cp, rows)
+	if err != nil {
+		return nil, err
+	}
+	b := &verify.Bundle{Entry: entry, Proof: proofText}
 	if m.HasEnroll {
-		if b.Key.Enrollment, err = l.entryProof(ctx, m.Enrollment, cp); err != nil {
+		if b.Key.Enrollment, err = l.entryProof(ctx, m.Enrollment, cp, rows); err != nil {
 			return nil, fmt.Errorf("ledger: enrollment %d of entry %d: %w", m.Enrollment, index, err)
 		}
 	}
 	if m.HasTemplate {
-		if b.Template, err = l.templateProof(ctx, m.Template, cp); err != nil {
+		if hb != nil && hb.cp == cp {
+			b.Template, err = hb.templateProof(ctx, m.Template, rows)
+		} else {
+			b.Template, err = l.templateProof(ctx, m.Template, cp, rows)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("ledger: template %d of entry %d: %w", m.Template, index, err)
 		}
 	}

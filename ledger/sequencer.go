@@ -125,6 +125,7 @@ type building struct {
 	leaves   [][]byte
 	now      time.Time // logged_at of every entry of the batch
 	start    time.Time
+	held     *heldBatch // filled in once the batch is durable
 }
 
 func (l *Log) newBuilding(prev *overlay) *building {
@@ -137,6 +138,7 @@ func (l *Log) newBuilding(prev *overlay) *building {
 		b:     store.Batch{From: l.tree.size()},
 		now:   now,
 		start: time.Now(),
+		held:  &heldBatch{log: l},
 	}
 }
 
@@ -151,7 +153,7 @@ func (l *Log) add(ctx context.Context, bb *building, r *request) {
 		return
 	}
 	index := bb.b.Size()
-	out, err := l.rules.accept(ctx, bb.ov, r.v, index, bb.now)
+	out, err := l.rules.accept(ctx, bb.ov, r.v, r.dedup, index, bb.now)
 	if err == nil && !out.duplicate {
 		var entry []byte
 		entry, err = verify.MarshalEntry(verify.Entry{LoggedAt: bb.now, JWS: r.raw})
@@ -164,7 +166,7 @@ func (l *Log) add(ctx context.Context, bb *building, r *request) {
 			bb.b.Entries = append(bb.b.Entries, entry)
 			h := verify.LeafHash(entry)
 			bb.leaves = append(bb.leaves, h[:])
-			bb.results[i] = result{res: Result{Index: index, LoggedAt: bb.now}}
+			bb.results[i] = result{res: Result{Index: index, LoggedAt: bb.now, held: &held{at: len(bb.b.Entries) - 1, meta: out.meta, batch: bb.held}}}
 			bb.accepted = append(bb.accepted, i)
 			return
 		}
@@ -203,7 +205,7 @@ func (l *Log) rebuild(ctx context.Context, bb *building) *building {
 // and its checkpoint is signed.
 type sealedBatch struct {
 	*building
-	tree signedTree
+	tree *signedTree
 }
 
 // seal adds bb's leaves to the tree and signs the checkpoint that covers
@@ -237,6 +239,9 @@ func (l *Log) write(ctx context.Context, w *sealedBatch) error {
 	if err != nil {
 		l.log.Error("commit failed", "from", w.b.From, "entries", len(w.b.Entries), "err", err)
 	} else {
+		// The callers' results hold the batch's checkpoint, entries and
+		// rows from now on (ResultBundle); they read them once answered.
+		l.hold(w)
 		// A pledge usually follows its key's enrollment within seconds:
 		// have the key ready for the resolver.
 		for _, i := range w.accepted {
@@ -269,32 +274,32 @@ func (l *Log) answer(bb *building, err error) {
 
 // extend adds a batch's leaves to the tree (owned by the sequencer) and
 // signs the checkpoint of the new tree, which goes in b.
-func (l *Log) extend(b *store.Batch, leaves [][]byte, now time.Time) (signedTree, error) {
+func (l *Log) extend(b *store.Batch, leaves [][]byte, now time.Time) (*signedTree, error) {
 	tiles, err := l.tree.appendLeaves(leaves)
 	if err != nil {
-		return signedTree{}, l.fail(err)
+		return nil, l.fail(err)
 	}
 	l.tree.lastLoggedAt = now.UnixMilli()
 	b.Tiles, b.State = tiles, l.tree.encode()
 	root, err := l.tree.root()
 	if err != nil {
-		return signedTree{}, l.fail(err)
+		return nil, l.fail(err)
 	}
 	size := l.tree.size()
 	signed, err := l.sign(size, root)
 	if err != nil {
-		return signedTree{}, l.fail(err)
+		return nil, l.fail(err)
 	}
 	if l.cfg.afterCommit == nil {
 		b.Checkpoint = signed
 	}
-	return signedTree{size: size, root: root, signed: signed}, nil
+	return &signedTree{size: size, root: root, signed: signed}, nil
 }
 
 // store commits an extended batch with its checkpoint and makes that the
 // latest. A Commit error means nothing was written; any later failure
 // stops the log.
-func (l *Log) store(ctx context.Context, b *store.Batch, t signedTree) error {
+func (l *Log) store(ctx context.Context, b *store.Batch, t *signedTree) error {
 	if err := l.st.Commit(ctx, b); err != nil {
 		return fmt.Errorf("ledger: committing entries %d to %d: %w", b.From, b.Size()-1, err)
 	}
@@ -311,7 +316,7 @@ func (l *Log) store(ctx context.Context, b *store.Batch, t signedTree) error {
 			return l.fail(fmt.Errorf("ledger: storing the checkpoint for size %d: %w", t.size, err))
 		}
 	}
-	l.published(&t)
+	l.published(t)
 	return nil
 }
 

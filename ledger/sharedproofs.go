@@ -5,6 +5,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/pakta-id/pakta/ledger/store"
 	"github.com/pakta-id/pakta/verify"
 )
 
@@ -25,8 +26,8 @@ const maxSharedProofs = 16
 
 // templateProof is entry index (a template) with its proof under cp, from
 // the cache when another bundle under cp carried it. The caller owns the
-// returned value.
-func (l *Log) templateProof(ctx context.Context, index uint64, cp *signedTree) (*verify.EntryProof, error) {
+// returned value. rows are as proofText's.
+func (l *Log) templateProof(ctx context.Context, index uint64, cp *signedTree, rows []store.Tile) (*verify.EntryProof, error) {
 	s := &l.shared
 	s.mu.Lock()
 	ep, ok := s.m[index]
@@ -37,7 +38,7 @@ func (l *Log) templateProof(ctx context.Context, index uint64, cp *signedTree) (
 	if ok {
 		return &verify.EntryProof{Entry: bytes.Clone(ep.Entry), Proof: ep.Proof}, nil
 	}
-	ep, err := l.entryProof(ctx, index, cp)
+	ep, err := l.entryProof(ctx, index, cp, rows)
 	if err != nil {
 		return nil, err
 	}

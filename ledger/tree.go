@@ -301,7 +301,8 @@ func under(id compact.NodeID) (r stratumRow, pos, count int) {
 
 // fromRows sets hs[i] to the hash of every lower node ids[i] that shares
 // its stratum's row with another node of ids, in a tree of at least size
-// leaves, reading each such row once. It leaves the others nil.
+// leaves, reading each such row once. It leaves the others as they were,
+// and skips the nodes whose hs[i] is already set.
 func (n *nodes) fromRows(ctx context.Context, ids []compact.NodeID, size uint64, hs [][]byte) error {
 	type group struct {
 		row   stratumRow
@@ -309,8 +310,8 @@ func (n *nodes) fromRows(ctx context.Context, ids []compact.NodeID, size uint64,
 		need  int // hashes of the row the nodes need
 	}
 	var groups []group
-	for _, id := range ids {
-		if id.Level >= cacheFromLevel {
+	for i, id := range ids {
+		if id.Level >= cacheFromLevel || hs[i] != nil {
 			continue
 		}
 		if id.Index >= size>>id.Level {
@@ -331,7 +332,7 @@ func (n *nodes) fromRows(ctx context.Context, ids []compact.NodeID, size uint64,
 		}
 		err := n.viewRow(ctx, g.row, g.need, size, func(b []byte) error {
 			for i, id := range ids {
-				if id.Level >= cacheFromLevel {
+				if id.Level >= cacheFromLevel || hs[i] != nil {
 					continue
 				}
 				r, pos, count := under(id)
@@ -404,7 +405,12 @@ func (n *nodes) proof(ctx context.Context, p proof.Nodes, size uint64) ([][]byte
 // proofBy is proof, with the lower nodes read by stratum or (for
 // BenchmarkBundleLevers1M: as before strata) one by one.
 func (n *nodes) proofBy(ctx context.Context, p proof.Nodes, size uint64, strata bool) ([][]byte, error) {
-	hs := make([][]byte, len(p.IDs))
+	return n.proofFrom(ctx, p, size, strata, make([][]byte, len(p.IDs)))
+}
+
+// proofFrom is proofBy, with hs[i] the hash of node p.IDs[i] where the
+// caller already has it, nil where it is to be read.
+func (n *nodes) proofFrom(ctx context.Context, p proof.Nodes, size uint64, strata bool, hs [][]byte) ([][]byte, error) {
 	if strata {
 		if err := n.fromRows(ctx, p.IDs, size, hs); err != nil {
 			return nil, err
@@ -425,11 +431,42 @@ func (n *nodes) proofBy(ctx context.Context, p proof.Nodes, size uint64, strata 
 
 // inclusion is the audit path of leaf index in the tree of size leaves.
 func (n *nodes) inclusion(ctx context.Context, index, size uint64) ([][]byte, error) {
+	return n.inclusionWith(ctx, index, size, nil)
+}
+
+// inclusionWith is inclusion, taking the nodes it can from rows, which
+// must hold nodes of the tree of size leaves (a batch's rows, written
+// when the tree grew to size: see heldBatch). A node never changes once
+// complete, so a node found there is the one the store holds; the proof
+// reads only the others. A new entry's proof mostly needs nodes at the
+// right edge, the rows its batch just rewrote: in memory, they are not
+// read back from the store (where each new batch makes the cached copy
+// of those rows too short, see nodes.row).
+func (n *nodes) inclusionWith(ctx context.Context, index, size uint64, rows []store.Tile) ([][]byte, error) {
 	p, err := proof.Inclusion(index, size)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: inclusion proof: %w", err)
 	}
-	return n.proof(ctx, p, size)
+	hs := make([][]byte, len(p.IDs))
+	if len(rows) > 0 {
+		for i, id := range p.IDs {
+			hs[i] = rowNode(rows, id)
+		}
+	}
+	return n.proofFrom(ctx, p, size, true, hs)
+}
+
+// rowNode is node id's hash from the row among rows that holds it, or nil.
+// The slice is capped, as nodes.hash's, so that no caller appends into a
+// row.
+func rowNode(rows []store.Tile, id compact.NodeID) []byte {
+	row, pos := id.Index/tileWidth, int(id.Index%tileWidth)
+	for _, t := range rows {
+		if uint(t.Level) == id.Level && t.Index == row && len(t.Hashes) >= (pos+1)*hashSize {
+			return t.Hashes[pos*hashSize : (pos+1)*hashSize : (pos+1)*hashSize]
+		}
+	}
+	return nil
 }
 
 // consistency proves that the tree of size1 is a prefix of the tree of size2.

@@ -83,7 +83,13 @@ func (h *Handler) postEntry(w http.ResponseWriter, r *http.Request) (err error) 
 	if res.Duplicate {
 		status, outcome = http.StatusOK, outcomeDuplicate
 	}
-	b, err := h.bundle(r.Context(), res.Index)
+	// The answer is built from what the sequencer held (the entry, its
+	// checkpoint, its batch's rows), not read back (ResultBundle).
+	rb, err := h.l.ResultBundle(r.Context(), res)
+	if err != nil {
+		return err
+	}
+	b, err := rb.Marshal()
 	if err != nil {
 		return err
 	}
