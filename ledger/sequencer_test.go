@@ -212,12 +212,9 @@ func TestCrowdThatNeverComes(t *testing.T) {
 	e := newEnv(t, nil)
 	e.log.checking.Add(1000)
 	defer e.log.checking.Add(-1000)
-	before := e.log.Stats().Appended
 	for i := range 3 {
 		k, _ := e.enroll(person(700 + i))
 		e.append(e.sign(e.pledgeStatement(person(700+i), "Pemilu 2024"), k))
 	}
-	if n := e.log.Stats().Appended - before; n != 6 {
-		t.Fatalf("%d entries appended, want 6", n)
-	}
+	// (e.append fails the test unless each append is logged.)
 }
