@@ -67,7 +67,7 @@ func BenchmarkAppendClients(b *testing.B) {
 // flight is written.
 func BenchmarkAppendLinger(b *testing.B) {
 	for _, clients := range []int{8, 64, 256} {
-		for _, d := range []time.Duration{-1, 0, time.Millisecond} {
+		for _, d := range []time.Duration{0, 250 * time.Microsecond, time.Millisecond} {
 			b.Run(fmt.Sprintf("c=%d/delay=%s", clients, d), func(b *testing.B) {
 				benchAppend(b, clients, func(c *Config) { c.MaxDelay = d })
 			})

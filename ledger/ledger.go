@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,12 +55,8 @@ type Config struct {
 	MaxBatch int
 	// MaxDelay, when above 0, is how long the sequencer waits for more
 	// submissions before it writes a batch that found no other batch being
-	// written. Below 0 it waits for nothing: a batch is written as soon as
-	// the one before it is durable, with whatever arrived meanwhile. The
-	// zero value waits only for a crowd: while more callers are checking
-	// their signatures than four per core, a batch waits for them, up to
-	// 1 ms, so that a crowd shares one sync and one checkpoint; a lone
-	// caller or a handful never wait.
+	// written. The zero value waits for nothing: a batch is written as soon
+	// as the one before it is durable, with whatever arrived meanwhile.
 	MaxDelay time.Duration
 	// MaxPending is how many verified submissions may wait for the
 	// sequencer before Append pushes back; 0 means DefaultMaxPending.
@@ -111,10 +106,6 @@ type Log struct {
 	mu      sync.RWMutex // held for reading while enqueuing, for writing by Close
 	closed  bool
 	pending atomic.Int64
-	// checking counts the Appends checking signatures, soon to queue;
-	// above crowdSize, a batch waits for them (Config.MaxDelay).
-	checking  atomic.Int64
-	crowdSize int64
 
 	tree *tree // owned by the sequencer goroutine
 	// heldRing is the latest batches whose entries and rows their
@@ -257,9 +248,6 @@ func open(ctx context.Context, st store.Store, cfg Config) (*Log, error) {
 		queue:   make(chan *request, cfg.MaxPending),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
-		// Four per core: at 8 clients on 2 cores a wait cost 12% (the
-		// callers were waiting for the sync, not checking), at 64 it gained.
-		crowdSize: 4 * int64(runtime.GOMAXPROCS(0)),
 	}
 	size, state, err := st.State(ctx)
 	if err != nil {
@@ -539,9 +527,7 @@ func (l *Log) Append(ctx context.Context, jws []byte) (Result, error) {
 	if err := l.disk.room(uint64(len(jws)), false); err != nil {
 		return Result{}, err
 	}
-	l.checking.Add(1)
 	v, err := pledge.Verify(jws, l.verifyOptions())
-	l.checking.Add(-1)
 	if err != nil {
 		switch {
 		case errors.Is(err, pledge.ErrTooLarge):

@@ -39,20 +39,6 @@ func (l *Log) sequence() {
 		}
 		l.add(ctx, cur, r)
 	}
-	// crowd reconsiders the wait of a batch that could be written now,
-	// when Config.MaxDelay is 0: wait for a crowd that is checking its
-	// signatures, stop waiting once it has thinned out.
-	crowd := func() {
-		if l.cfg.MaxDelay != 0 || cur == nil || inflight != nil {
-			return
-		}
-		switch busy := l.checking.Load() > l.crowdSize; {
-		case busy && linger == nil && !cur.waited:
-			linger, cur.waited = time.After(crowdDelay), true
-		case !busy:
-			linger = nil
-		}
-	}
 	// finished takes the outcome of the batch in flight. If it failed
 	// without stopping the log (nothing was written), cur was built on a
 	// tree that does not exist: the tree is reloaded and cur's submissions
@@ -62,7 +48,6 @@ func (l *Log) sequence() {
 		if err != nil {
 			cur = l.rebuild(ctx, cur)
 		}
-		crowd()
 	}
 	settle := func() {
 		if inflight != nil {
@@ -100,7 +85,6 @@ func (l *Log) sequence() {
 					break drain
 				}
 			}
-			crowd()
 		case err := <-inflight:
 			finished(err)
 		case <-linger:
@@ -142,12 +126,7 @@ type building struct {
 	now      time.Time // logged_at of every entry of the batch
 	start    time.Time
 	held     *heldBatch // filled in once the batch is durable
-	waited   bool       // it has waited for a crowd once (Config.MaxDelay 0)
 }
-
-// crowdDelay is the longest a batch waits for a crowd of callers checking
-// their signatures (Config.MaxDelay 0).
-const crowdDelay = time.Millisecond
 
 func (l *Log) newBuilding(prev *overlay) *building {
 	now := l.cfg.Clock().UTC().Truncate(time.Millisecond)

@@ -203,18 +203,3 @@ func TestBatchCarriesItsCheckpoint(t *testing.T) {
 		t.Fatal("the log's latest checkpoint is not the stored one")
 	}
 }
-
-// TestCrowdThatNeverComes: the sequencer believes a crowd is checking its
-// signatures (the count a caller raises before its check), but nobody
-// arrives: each batch waits once, for at most crowdDelay, and is written.
-// A wait that was not bounded would hang here.
-func TestCrowdThatNeverComes(t *testing.T) {
-	e := newEnv(t, nil)
-	e.log.checking.Add(1000)
-	defer e.log.checking.Add(-1000)
-	for i := range 3 {
-		k, _ := e.enroll(person(700 + i))
-		e.append(e.sign(e.pledgeStatement(person(700+i), "Pemilu 2024"), k))
-	}
-	// (e.append fails the test unless each append is logged.)
-}

@@ -76,6 +76,9 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 			if maxDelay != 0 && server != "" {
 				return usagef("--max-delay applies in process; a server has its own (pakta serve --max-delay)")
 			}
+			if maxDelay < 0 {
+				return usagef("--max-delay %s: must be at least 0", maxDelay)
+			}
 			if cfg.Duration > 0 && cfg.Rate == 0 {
 				return usagef("--duration needs --rate: a soak offers a fixed rate")
 			}
@@ -224,7 +227,7 @@ completed, even with refused appends (they are counted); 1 if it could not run;
 	f.StringVar(&registrarKey, "registrar-key", "", "registrar key for --server (default ./pakta-data/registrar.jwk)")
 	f.BoolVar(&baseline, "baseline", false, "with --server: also measure a no-op HTTP server, for the ratio")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON")
-	f.DurationVar(&maxDelay, "max-delay", 0, "in process: serve's --max-delay for the log under test (default 0: wait only for a crowd; below 0: never wait)")
+	f.DurationVar(&maxDelay, "max-delay", 0, "in process: serve's --max-delay for the log under test (default: no wait)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (the generator included, in process) to this `file`")
 	return cmd
 }

@@ -222,7 +222,7 @@ stderr (--log-format text or json).`,
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.IntVar(&cfg.MaxBatch, "max-batch", 0, "most entries per commit (default 1024)")
-	f.DurationVar(&cfg.MaxDelay, "max-delay", 0, "how long a batch waits for more submissions when none is being written: 0 waits up to 1ms only while more clients are having their signatures checked than 4 per core (a crowd then shares one sync); below 0 never waits; above 0 always waits that long (see BENCHMARKS.md)")
+	f.DurationVar(&cfg.MaxDelay, "max-delay", 0, "how long a batch waits for more submissions when none is being written (default: no wait; 1ms suits dozens of concurrent clients or more, see BENCHMARKS.md)")
 	f.IntVar(&cfg.MaxPending, "max-pending", 0, "submissions waiting before 503 (default 16384)")
 	f.Int64Var(&memLimit, "memory-limit", 160, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT overrides); Pebble's caches come on top")
 	f.Int64Var(&cacheMiB, "cache-size", 0, "storage block cache in MiB, on top of the memory limit (0: the default, 64); more makes cold reads faster")
