@@ -79,6 +79,12 @@ func BenchmarkAppendLinger(b *testing.B) {
 // callers on a log configured by mod, and reports entries/s and the mean
 // batch.
 func benchAppend(b *testing.B, clients int, mod func(*Config)) {
+	benchAppendThen(b, clients, mod, nil)
+}
+
+// benchAppendThen is benchAppend with then, when not nil, called by the
+// caller after each append (timed with it).
+func benchAppendThen(b *testing.B, clients int, mod func(*Config), then func(e *env, res Result) error) {
 	e := newEnv(b, mod)
 	jws := presign(b, e, 64, (b.N+63)/64)
 	var next atomic.Int64
@@ -93,7 +99,11 @@ func benchAppend(b *testing.B, clients int, mod func(*Config)) {
 				if i >= b.N {
 					return
 				}
-				if _, err := e.log.Append(context.Background(), jws[i]); err != nil {
+				res, err := e.log.Append(context.Background(), jws[i])
+				if err == nil && then != nil {
+					err = then(e, res)
+				}
+				if err != nil {
 					b.Error(err)
 					return
 				}
@@ -382,45 +392,19 @@ func BenchmarkPostAnswerClients(b *testing.B) {
 	for _, clients := range []int{32} {
 		for _, answer := range []string{"Bundle", "ResultBundle"} {
 			b.Run(fmt.Sprintf("c=%d/answer=%s", clients, answer), func(b *testing.B) {
-				e := newEnv(b, nil)
-				jws := presign(b, e, 64, (b.N+63)/64)
-				ctx := context.Background()
-				var next atomic.Int64
-				b.ResetTimer()
-				var wg sync.WaitGroup
-				for range clients {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for {
-							i := int(next.Add(1)) - 1
-							if i >= b.N {
-								return
-							}
-							res, err := e.log.Append(ctx, jws[i])
-							if err != nil {
-								b.Error(err)
-								return
-							}
-							var bu *verify.Bundle
-							if answer == "Bundle" {
-								bu, err = e.log.Bundle(ctx, res.Index)
-							} else {
-								bu, err = e.log.ResultBundle(ctx, res)
-							}
-							if err == nil {
-								_, err = bu.Marshal()
-							}
-							if err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					}()
-				}
-				wg.Wait()
-				b.StopTimer()
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+				benchAppendThen(b, clients, nil, func(e *env, res Result) error {
+					var bu *verify.Bundle
+					var err error
+					if answer == "Bundle" {
+						bu, err = e.log.Bundle(context.Background(), res.Index)
+					} else {
+						bu, err = e.log.ResultBundle(context.Background(), res)
+					}
+					if err == nil {
+						_, err = bu.Marshal()
+					}
+					return err
+				})
 			})
 		}
 	}

@@ -3,6 +3,9 @@ package ledger
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"sync"
@@ -206,7 +209,13 @@ func (e *env) append(jws []byte) Result {
 
 func (e *env) bundle(index uint64) []byte {
 	e.t.Helper()
-	b, err := e.log.Bundle(context.Background(), index)
+	return e.marshal(e.log.Bundle(context.Background(), index))
+}
+
+// marshal is b as JSON, failing the test on err or a bundle that does not
+// marshal.
+func (e *env) marshal(b *verify.Bundle, err error) []byte {
+	e.t.Helper()
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -235,6 +244,52 @@ func copyDir(t testing.TB, from, to string) {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(to, de.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// x5cKey is the test vectors' certificate-backed signer (Budi Santoso,
+// agency 7601), and the PEM of its root for a policy, trusted for agencies
+// (its Agencies: header).
+func x5cKey(t *testing.T, agencies string) (*pledge.PrivateKey, string) {
+	t.Helper()
+	read := func(name, typ string) []byte {
+		b, err := os.ReadFile(filepath.Join(vectorsKeyDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(b)
+		if block == nil || block.Type != typ {
+			t.Fatalf("%s: no %s", name, typ)
+		}
+		return block.Bytes
+	}
+	k, err := x509.ParsePKCS8PrivateKey(read("vectors-x5c-signer.key.pem", "PRIVATE KEY"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pledge.NewPrivateKey(k.(*rsa.PrivateKey), pledge.PS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key, err = key.WithCertificates([][]byte{read("vectors-x5c-signer.pem", "CERTIFICATE")}); err != nil {
+		t.Fatal(err)
+	}
+	root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Headers: map[string]string{"Agencies": agencies}, Bytes: read("vectors-ca.pem", "CERTIFICATE")})
+	return key, string(root)
+}
+
+// withRoots sets the policy's certificate roots (PEM).
+func withRoots(t testing.TB, roots string) func(*Config) {
+	return func(c *Config) {
+		p := *c.Policy
+		p.Roots = roots
+		j, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Policy, err = verify.ParsePolicy(j); err != nil {
 			t.Fatal(err)
 		}
 	}

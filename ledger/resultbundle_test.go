@@ -3,12 +3,7 @@ package ledger
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -20,63 +15,15 @@ import (
 // resultBundle is ResultBundle's answer for res, as JSON.
 func (e *env) resultBundle(res Result) []byte {
 	e.t.Helper()
-	b, err := e.log.ResultBundle(context.Background(), res)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	out, err := b.Marshal()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return out
-}
-
-// x5cKey is the test vectors' certificate-backed signer (Budi Santoso,
-// agency 7601), and the PEM of its root for a policy.
-func x5cKey(t *testing.T) (*pledge.PrivateKey, string) {
-	t.Helper()
-	read := func(name, typ string) []byte {
-		b, err := os.ReadFile(filepath.Join(vectorsKeyDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		block, _ := pem.Decode(b)
-		if block == nil || block.Type != typ {
-			t.Fatalf("%s: no %s", name, typ)
-		}
-		return block.Bytes
-	}
-	k, err := x509.ParsePKCS8PrivateKey(read("vectors-x5c-signer.key.pem", "PRIVATE KEY"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := pledge.NewPrivateKey(k.(*rsa.PrivateKey), pledge.PS256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key, err = key.WithCertificates([][]byte{read("vectors-x5c-signer.pem", "CERTIFICATE")}); err != nil {
-		t.Fatal(err)
-	}
-	root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Headers: map[string]string{"Agencies": "7601"}, Bytes: read("vectors-ca.pem", "CERTIFICATE")})
-	return key, string(root)
+	return e.marshal(e.log.ResultBundle(context.Background(), res))
 }
 
 // TestResultBundle: the bundle built from an append's result is the one
 // Bundle gives, byte for byte, for every kind of entry and for duplicates,
 // and it verifies.
 func TestResultBundle(t *testing.T) {
-	x5c, root := x5cKey(t)
-	e := newEnv(t, func(c *Config) {
-		p := *c.Policy
-		p.Roots = root
-		j, err := p.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Policy, err = verify.ParsePolicy(j); err != nil {
-			t.Fatal(err)
-		}
-	})
+	x5c, root := x5cKey(t, "7601")
+	e := newEnv(t, withRoots(t, root))
 	ctx := context.Background()
 	key := seedKey(t, "result bundle")
 	revoked := seedKey(t, "result bundle revoked")

@@ -2,12 +2,7 @@ package ledger
 
 import (
 	"context"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -248,42 +243,10 @@ func TestAuditReplaysTrustRules(t *testing.T) {
 // trusts only for another agency is refused (403), with the same rule the
 // verifier applies.
 func TestRootScopeRefused(t *testing.T) {
-	read := func(name, typ string) []byte {
-		b, err := os.ReadFile(filepath.Join(vectorsKeyDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		block, _ := pem.Decode(b)
-		if block == nil || block.Type != typ {
-			t.Fatalf("%s: no %s", name, typ)
-		}
-		return block.Bytes
-	}
-	caDER := read("vectors-ca.pem", "CERTIFICATE")
-	k, err := x509.ParsePKCS8PrivateKey(read("vectors-x5c-signer.key.pem", "PRIVATE KEY"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := pledge.NewPrivateKey(k.(*rsa.PrivateKey), pledge.PS256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key, err = key.WithCertificates([][]byte{read("vectors-x5c-signer.pem", "CERTIFICATE")}); err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, func(c *Config) {
-		p := *c.Policy
-		p.Roots = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Headers: map[string]string{"Agencies": "7605"}, Bytes: caDER}))
-		j, err := p.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Policy, err = verify.ParsePolicy(j); err != nil {
-			t.Fatal(err)
-		}
-	})
+	key, root := x5cKey(t, "7605")
+	e := newEnv(t, withRoots(t, root))
 	budi := pledge.Person{Scheme: pledge.SchemeNIP, ID: "198001012005011005", Name: "Budi Santoso", Agency: pledge.Agency{Code: "7601", Name: "Pemerintah Kabupaten Mamuju"}, Employment: pledge.PNS}
-	_, err = e.log.Append(context.Background(), e.sign(e.pledgeStatement(budi, logtest.Election), key))
+	_, err := e.log.Append(context.Background(), e.sign(e.pledgeStatement(budi, logtest.Election), key))
 	if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), `not for the signer's agency "7601"`) {
 		t.Fatalf("x5c pledge under a root of another agency: %v", err)
 	}
