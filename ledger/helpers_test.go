@@ -254,17 +254,7 @@ func copyDir(t testing.TB, from, to string) {
 // (its Agencies: header).
 func x5cKey(t *testing.T, agencies string) (*pledge.PrivateKey, string) {
 	t.Helper()
-	read := func(name, typ string) []byte {
-		b, err := os.ReadFile(filepath.Join(vectorsKeyDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		block, _ := pem.Decode(b)
-		if block == nil || block.Type != typ {
-			t.Fatalf("%s: no %s", name, typ)
-		}
-		return block.Bytes
-	}
+	read := func(name, typ string) []byte { return readPEM(t, filepath.Join(vectorsKeyDir, name), typ) }
 	k, err := x509.ParsePKCS8PrivateKey(read("vectors-x5c-signer.key.pem", "PRIVATE KEY"))
 	if err != nil {
 		t.Fatal(err)
@@ -293,4 +283,18 @@ func withRoots(t testing.TB, roots string) func(*Config) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// readPEM is the bytes of the one PEM block of type typ in the file at path.
+func readPEM(t testing.TB, path, typ string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != typ {
+		t.Fatalf("%s: no PEM %s", path, typ)
+	}
+	return block.Bytes
 }

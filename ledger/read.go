@@ -103,7 +103,7 @@ func (l *Log) Bundle(ctx context.Context, index uint64) (*verify.Bundle, error) 
 	if err != nil {
 		return nil, err
 	}
-	return l.bundleOf(ctx, index, entry, m, cp, nil, nil)
+	return l.bundleOf(ctx, index, entry, m, cp, nil)
 }
 
 // witnessedCovering is the newest checkpoint a quorum of witnesses
@@ -121,11 +121,11 @@ func (l *Log) witnessedCovering(index uint64) *signedTree {
 }
 
 // bundleOf is the bundle of entry index, whose bytes and meta row are
-// given, against cp. hb, when not nil, is the batch that wrote entry index
-// (ResultBundle), and rows its rows, which serve the proofs (cp is a
-// checkpoint of its tree); it shares the template evidence among its
-// entries.
-func (l *Log) bundleOf(ctx context.Context, index uint64, entry []byte, m meta, cp *signedTree, hb *heldBatch, rows []store.Tile) (*verify.Bundle, error) {
+// given, against cp. rows, when not nil, are the rows of the batch that
+// wrote entry index (ResultBundle; cp is a checkpoint of its tree), which
+// serve the proofs. The template evidence is shared per checkpoint
+// (templateProof).
+func (l *Log) bundleOf(ctx context.Context, index uint64, entry []byte, m meta, cp *signedTree, rows []store.Tile) (*verify.Bundle, error) {
 	proofText, err := l.proofText(ctx, index, cp, rows)
 	if err != nil {
 		return nil, err
@@ -137,11 +137,7 @@ func (l *Log) bundleOf(ctx context.Context, index uint64, entry []byte, m meta, 
 		}
 	}
 	if m.HasTemplate {
-		if hb != nil && hb.cp == cp {
-			b.Template, err = hb.templateProof(ctx, m.Template, rows)
-		} else {
-			b.Template, err = l.templateProof(ctx, m.Template, cp, rows)
-		}
+		b.Template, err = l.templateProof(ctx, m.Template, cp, rows)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: template %d of entry %d: %w", m.Template, index, err)
 		}

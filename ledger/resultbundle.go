@@ -3,7 +3,6 @@ package ledger
 import (
 	"bytes"
 	"context"
-	"sync"
 	"sync/atomic"
 
 	"github.com/pakta-id/pakta/ledger/store"
@@ -20,22 +19,13 @@ type held struct {
 }
 
 // heldBatch is what a batch leaves its entries' results once it is
-// durable: the checkpoint that covered it (the same *signedTree the log
-// published, so that the shared template evidence is shared with Bundle's)
-// and, while it is among the heldBatches most recent, its entries and rows
-// (heldData). cp is set before the callers are answered and never after.
+// durable: the checkpoint that covered it and, while it is among the
+// heldBatches most recent, its entries and rows (heldData). cp is set
+// before the callers are answered and never after.
 type heldBatch struct {
 	log  *Log
 	cp   *signedTree
 	data atomic.Pointer[heldData] // nil once the batch is no longer recent
-
-	// templates is the evidence of the templates the batch's pledges
-	// carry, under cp, built by the first answer that needs it. The log's
-	// sharedProofs serves Bundle under the latest checkpoint; under load
-	// the answers of two batches interleave, and a cache of one
-	// checkpoint would be emptied by each in turn.
-	mu        sync.Mutex
-	templates map[uint64]*verify.EntryProof
 }
 
 // heldData is a recent batch's entries and every row it wrote, each at its
@@ -67,34 +57,7 @@ func (l *Log) hold(w *sealedBatch) {
 	l.heldNext = (l.heldNext + 1) % heldBatches
 	if old != nil {
 		old.data.Store(nil)
-		old.mu.Lock()
-		old.templates = nil
-		old.mu.Unlock()
 	}
-}
-
-// templateProof is entry index (a template) with its proof under hb.cp,
-// from the batch's cache when another answer built it (rows as
-// proofText's). The caller owns the returned value.
-func (hb *heldBatch) templateProof(ctx context.Context, index uint64, rows []store.Tile) (*verify.EntryProof, error) {
-	hb.mu.Lock()
-	ep, ok := hb.templates[index]
-	hb.mu.Unlock()
-	if !ok {
-		var err error
-		if ep, err = hb.log.entryProof(ctx, index, hb.cp, rows); err != nil {
-			return nil, err
-		}
-		hb.mu.Lock()
-		if hb.templates == nil && hb.data.Load() != nil {
-			hb.templates = make(map[uint64]*verify.EntryProof)
-		}
-		if hb.templates != nil && len(hb.templates) < maxSharedProofs {
-			hb.templates[index] = ep
-		}
-		hb.mu.Unlock()
-	}
-	return &verify.EntryProof{Entry: bytes.Clone(ep.Entry), Proof: ep.Proof}, nil
 }
 
 // ResultBundle builds the bundle of an appended entry from what the
@@ -132,5 +95,5 @@ func (l *Log) ResultBundle(ctx context.Context, res Result) (*verify.Bundle, err
 		rows = nil
 	}
 	// The caller owns the bundle, as Bundle's; the Result keeps its own.
-	return l.bundleOf(ctx, res.Index, bytes.Clone(d.entries[h.at]), h.meta, cp, h.batch, rows)
+	return l.bundleOf(ctx, res.Index, bytes.Clone(d.entries[h.at]), h.meta, cp, rows)
 }

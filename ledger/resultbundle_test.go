@@ -152,7 +152,7 @@ func (e *env) appendAndAnswer(jws []byte) (a answer) {
 		a.err = err
 		return a
 	}
-	if b, a.err = e.log.bundleOf(ctx, a.res.Index, entry, h.meta, before, nil, nil); a.err == nil {
+	if b, a.err = e.log.bundleOf(ctx, a.res.Index, entry, h.meta, before, nil); a.err == nil {
 		a.want, a.err = b.Marshal()
 	}
 	return a

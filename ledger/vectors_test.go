@@ -310,24 +310,13 @@ func (g *vectorGen) x5cMaterial() {
 		}
 		makeX5CMaterial(t, rootPath, leafPath, keyPath)
 	}
-	read := func(path, typ string) []byte {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		block, _ := pem.Decode(b)
-		if block == nil || block.Type != typ {
-			t.Fatalf("%s: no PEM %s", path, typ)
-		}
-		return block.Bytes
-	}
 	root, err := os.ReadFile(rootPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g.x5cRoot = root
-	g.x5cChain = [][]byte{read(leafPath, "CERTIFICATE")}
-	k, err := x509.ParsePKCS8PrivateKey(read(keyPath, "PRIVATE KEY"))
+	g.x5cChain = [][]byte{readPEM(t, leafPath, "CERTIFICATE")}
+	k, err := x509.ParsePKCS8PrivateKey(readPEM(t, keyPath, "PRIVATE KEY"))
 	if err != nil {
 		t.Fatal(err)
 	}
