@@ -110,10 +110,11 @@ type Log struct {
 	tree *tree // owned by the sequencer goroutine
 	// heldRing is the latest batches whose entries and rows their
 	// results hold (see hold), written by one batch's write at a time.
-	heldRing [heldBatches]*heldBatch
-	heldNext int
-	latest   atomic.Pointer[signedTree] // the latest checkpoint
-	failed   atomic.Pointer[error]      // a storage failure that stopped the sequencer
+	heldRing  [heldBatches]*heldBatch
+	heldNext  int
+	heldCount int                        // entries of the batches in heldRing that still hold them
+	latest    atomic.Pointer[signedTree] // the latest checkpoint
+	failed    atomic.Pointer[error]      // a storage failure that stopped the sequencer
 
 	stats Stats
 	disk  *disk
@@ -450,7 +451,9 @@ func (l *Log) Health(ctx context.Context) error {
 	return nil
 }
 
-const maxCachedKeys = 1 << 16
+// maxCachedKeys bounds the resolver's keys, as maxParsed bounds the parsed
+// statements (the two share each enrollment's key).
+const maxCachedKeys = maxParsed
 
 // cacheKey remembers an enrolled key for the resolver. The cache is bounded:
 // a province enrolls millions of keys, each used about once.

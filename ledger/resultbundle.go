@@ -20,11 +20,12 @@ type held struct {
 
 // heldBatch is what a batch leaves its entries' results once it is
 // durable: the checkpoint that covered it and, while it is among the
-// heldBatches most recent, its entries and rows (heldData). cp is set
+// latest (heldBatches, heldEntries), its entries and rows (heldData). cp is set
 // before the callers are answered and never after.
 type heldBatch struct {
 	log  *Log
 	cp   *signedTree
+	n    int                      // entries in the batch
 	data atomic.Pointer[heldData] // nil once the batch is no longer recent
 }
 
@@ -37,26 +38,46 @@ type heldData struct {
 	rows    []store.Tile
 }
 
-// heldBatches is how many of the latest batches keep their entries and
-// rows for ResultBundle. An answer is built right after Append returns,
-// within a batch or two; a caller that keeps its Results (a bulk import
-// keeping a million) must not keep every entry and row with them: a
-// Result of an older batch pins only its batch's checkpoint, and
-// ResultBundle is then Bundle.
-const heldBatches = 16
+// heldBatches and heldEntries bound what the latest batches keep for
+// ResultBundle: at most heldBatches batches, and no more of them than fit in
+// heldEntries entries (the newest batch is always kept, whatever its size).
+// An answer is built right after Append returns, within a batch or two; a
+// caller that keeps its Results (a bulk import keeping a million) must not
+// keep every entry and row with them: a Result of an older batch pins only
+// its batch's checkpoint, and ResultBundle is then Bundle.
+//
+// The entry bound is for a server behind on its load, whose batches are
+// full (MaxBatch, 1,024): sixteen of those held some 16,000 entries, 11 MB
+// of live heap that the collector doubled, in a 10 M-entry server that was
+// to stay under 300 MB (BENCHMARKS.md, session 8).
+const (
+	heldBatches = 16
+	heldEntries = 2048
+)
 
 // hold makes w's entries and rows available to its results and drops
-// those of the batch heldBatches before. It runs in write, one batch at a
-// time, after the commit and before the callers are answered.
+// those of the oldest batches beyond heldBatches and heldEntries. It runs
+// in write, one batch at a time, after the commit and before the callers
+// are answered.
 func (l *Log) hold(w *sealedBatch) {
 	hb := w.held
 	hb.cp = w.tree
+	hb.n = len(w.b.Entries)
 	hb.data.Store(&heldData{entries: w.b.Entries, rows: w.b.Tiles})
-	old := l.heldRing[l.heldNext]
+	l.drop(l.heldRing[l.heldNext])
 	l.heldRing[l.heldNext] = hb
 	l.heldNext = (l.heldNext + 1) % heldBatches
-	if old != nil {
-		old.data.Store(nil)
+	l.heldCount += hb.n
+	// heldNext is now the oldest slot; the newest is the one before it.
+	for i := 0; i < heldBatches-1 && l.heldCount > heldEntries; i++ {
+		l.drop(l.heldRing[(l.heldNext+i)%heldBatches])
+	}
+}
+
+// drop ends hb's hold on its entries and rows, if it still has one.
+func (l *Log) drop(hb *heldBatch) {
+	if hb != nil && hb.data.Swap(nil) != nil {
+		l.heldCount -= hb.n
 	}
 }
 
@@ -70,7 +91,7 @@ func (l *Log) hold(w *sealedBatch) {
 // The bundle is Bundle(res.Index), byte for byte: built against the latest
 // checkpoint, or the newest witnessed one when that covers the entry. For
 // a duplicate, a Result not from this log's Append, or one of a batch no
-// longer among the latest (heldBatches), ResultBundle is Bundle(res.Index).
+// longer among the latest (heldBatches, heldEntries), ResultBundle is Bundle(res.Index).
 func (l *Log) ResultBundle(ctx context.Context, res Result) (*verify.Bundle, error) {
 	h := res.held
 	if h == nil || h.batch.log != l {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/pakta-id/pakta/ledger/internal/logtest"
+	"github.com/pakta-id/pakta/ledger/store"
 	"github.com/pakta-id/pakta/pledge"
 	"github.com/pakta-id/pakta/verify"
 )
@@ -267,5 +269,50 @@ func TestResultBundleWitnessed(t *testing.T) {
 	waitWitnessed(t, e.log, size)
 	if got, want := e.resultBundle(res), e.bundle(res.Index); !bytes.Equal(got, want) {
 		t.Fatalf("after the witnesses moved on, ResultBundle differs from Bundle:\n%s\n%s", got, want)
+	}
+}
+
+// TestHeldBound checks which batches keep their entries for ResultBundle:
+// the newest always, whatever its size, and older ones while the batches
+// held number at most heldBatches and hold at most heldEntries entries.
+func TestHeldBound(t *testing.T) {
+	e := newEnv(t, nil)
+	var batches []*heldBatch
+	hold := func(n int) {
+		hb := &heldBatch{log: e.log}
+		e.log.hold(&sealedBatch{building: &building{held: hb, b: store.Batch{Entries: make([][]byte, n)}}})
+		batches = append(batches, hb)
+	}
+	held := func() (kept []int) {
+		for i, hb := range batches {
+			if hb.data.Load() != nil {
+				kept = append(kept, i)
+			}
+		}
+		return kept
+	}
+	for _, c := range []struct {
+		name string
+		add  []int
+		want []int // indexes of the batches (since the start) still held
+	}{
+		{"small batches: the latest heldBatches", []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, []int{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}},
+		{"a batch over the entry bound: only it", []int{heldEntries + 1}, []int{18}},
+		{"then full batches: as many as fit", []int{1024, 1024, 1024}, []int{20, 21}},
+		{"one entry past the bound drops the oldest", []int{1}, []int{21, 22}},
+	} {
+		for _, n := range c.add {
+			hold(n)
+		}
+		if got := held(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: batches %v held, want %v", c.name, got, c.want)
+		}
+		count := 0
+		for _, i := range held() {
+			count += batches[i].n
+		}
+		if count != e.log.heldCount {
+			t.Errorf("%s: %d entries held, the log counts %d", c.name, count, e.log.heldCount)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,60 @@ func TestRootScopeRefused(t *testing.T) {
 	_, err := e.log.Append(context.Background(), e.sign(e.pledgeStatement(budi, logtest.Election), key))
 	if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), `not for the signer's agency "7601"`) {
 		t.Fatalf("x5c pledge under a root of another agency: %v", err)
+	}
+}
+
+// TestCommittedStatementsCached checks what the log puts in the rules'
+// parsed statements when a batch commits: each enrollment and template
+// under its own index, equal to a parse of its payload (the rules then use
+// it in place of that parse), and nothing else.
+func TestCommittedStatementsCached(t *testing.T) {
+	e := newEnv(t, nil)
+	key := seedKey(t, "cached")
+	enrollment := e.enrollment(person(1), key, e.Registrar)
+	ei := e.append(enrollment).Index
+	template := e.Template("pilkada-2026")
+	ti := e.append(template).Index
+	pi := e.append(e.sign(e.PledgeStatement(person(1), "pilkada-2026"), key)).Index
+
+	for _, c := range []struct {
+		name  string
+		index uint64
+		jws   []byte
+	}{{"enrollment", ei, enrollment}, {"template", ti, template}} {
+		got, ok := e.log.rules.parsed.m.Load(c.index)
+		if !ok {
+			t.Errorf("%s at %d: not in the parsed statements", c.name, c.index)
+			continue
+		}
+		j, err := pledge.ParseUnvalidated(c.jws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := pledge.ParseStatement(j.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s at %d: cached %#v, its payload parses to %#v", c.name, c.index, got, want)
+		}
+	}
+	if _, ok := e.log.rules.parsed.m.Load(pi); ok {
+		t.Errorf("the pledge at %d is in the parsed statements: nothing reads a pledge back by index", pi)
+	}
+}
+
+// TestParsedCacheBounded checks that the parsed statements never hold more
+// than maxParsed, however many are put.
+func TestParsedCacheBounded(t *testing.T) {
+	var c parsedCache
+	st := &pledge.Template{}
+	for i := range uint64(3*maxParsed + 7) {
+		c.put(i, st)
+	}
+	n := 0
+	c.m.Range(func(any, any) bool { n++; return true })
+	if n == 0 || n > maxParsed {
+		t.Errorf("%d statements cached after %d puts, want 1 to %d", n, 3*maxParsed+7, maxParsed)
 	}
 }

@@ -242,11 +242,16 @@ func (l *Log) write(ctx context.Context, w *sealedBatch) error {
 		// The callers' results hold the batch's checkpoint, entries and
 		// rows from now on (ResultBundle); they read them once answered.
 		l.hold(w)
-		// A pledge usually follows its key's enrollment within seconds:
-		// have the key ready for the resolver.
+		// A pledge usually follows its key's enrollment within seconds,
+		// and names a template published before: have the key ready for
+		// the resolver, and both statements parsed for the rules.
 		for _, i := range w.accepted {
-			if e, ok := w.reqs[i].v.Statement.(*pledge.Enrollment); ok {
-				l.cacheKey(e.JWK)
+			switch st := w.reqs[i].v.Statement.(type) {
+			case *pledge.Enrollment:
+				l.cacheKey(st.JWK)
+				l.rules.parsed.put(w.results[i].res.Index, st)
+			case *pledge.Template:
+				l.rules.parsed.put(w.results[i].res.Index, st)
 			}
 		}
 	}
