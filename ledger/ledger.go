@@ -451,9 +451,13 @@ func (l *Log) Health(ctx context.Context) error {
 	return nil
 }
 
-// maxCachedKeys bounds the resolver's keys, as maxParsed bounds the parsed
-// statements (the two share each enrollment's key).
-const maxCachedKeys = maxParsed
+// maxCachedKeys bounds the resolver's keys. A key alone is about a third
+// of a parsed enrollment, so twice as many are kept: a signing morning of
+// up to 32,768 enrolled employees resolves every key without a store read
+// (a read and a parse each, when it was 16,384: in-process appends of
+// 20,000 employees 11-16 % slower, BENCHMARKS.md, session 8), and the
+// parsed enrollments, shared with them, stay at maxParsed.
+const maxCachedKeys = 2 * maxParsed
 
 // cacheKey remembers an enrolled key for the resolver. The cache is bounded:
 // a province enrolls millions of keys, each used about once.

@@ -28,10 +28,16 @@ static int pakta_tune_malloc(int arenas_env, int threshold_env) {
 	}
 	return set;
 }
+
+// pakta_trim returns the free pages inside glibc's heap to the system
+// (malloc_trim walks every free chunk, not only the heap's top). It
+// returns 1 if memory was released, 0 if none was, -1 on another libc.
+static int pakta_trim(void) { return malloc_trim(0); }
 #else
 // Another libc (musl, bionic): its allocator is not glibc's, and it may
 // not declare mallopt at all.
 static int pakta_tune_malloc(int arenas_env, int threshold_env) { return 0; }
+static int pakta_trim(void) { return -1; }
 #endif
 
 // pakta_env_sets reports whether the environment sets a malloc parameter:
@@ -80,6 +86,17 @@ import "unsafe"
 // glibc.malloc.arena_max in GLIBC_TUNABLES, turns off the arena default;
 // MALLOC_MMAP_THRESHOLD_ or glibc.malloc.mmap_threshold the threshold's.
 // Other C libraries are left alone.
+
+// trimMalloc gives the free pages in the middle of glibc's heap back to
+// the system, and reports whether this C library can (glibc only).
+//
+// Pebble's block cache lives in that heap, and the cache is shared with
+// the memtables' reservations: while one memtable is reserved the blocks
+// may use a memtable's worth more than while two are, so the blocks grow,
+// are evicted when the next memtable is reserved, and the pages they freed
+// stay resident (glibc only returns the heap's top by itself). At 11 M
+// entries the heap held 119 MB for 64 MiB of cached blocks.
+func trimMalloc() bool { return C.pakta_trim() >= 0 }
 
 // mallocTuned names the settings the constructor applied at start.
 func mallocTuned() []string { return tunedNames(int(C.pakta_malloc_tuned_at_start())) }
