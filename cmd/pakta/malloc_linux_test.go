@@ -76,7 +76,7 @@ func TestMallocTunedAtStart(t *testing.T) {
 
 // TestTrimEvery: on glibc the trim runs, and trimEvery stops with its
 // context. (What a trim returns is measured in BENCHMARKS.md, session 8:
-// on a 10 M-entry server, glibc's heap 119 MB without it, 75-83 MB with it.)
+// on a 10 M-entry server, glibc's heap 119 MB without it, 73-90 MB with it.)
 func TestTrimEvery(t *testing.T) {
 	if !trimMalloc() {
 		t.Skip("not glibc: nothing to trim")

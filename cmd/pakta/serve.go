@@ -355,8 +355,10 @@ func parseAgencies(flags []string) (map[string]string, error) {
 
 // trimInterval is how often serve returns the C heap's free pages: often
 // enough that blocks evicted from Pebble's cache do not stay resident
-// through a burst, rarely enough that the walk (a few milliseconds over a
-// hundred megabytes, under the allocator's lock) costs nothing measurable.
+// through a burst, rarely enough that the walk of the heap, under the
+// allocator's lock, is seldom in Pebble's way. (The walk was not timed on
+// its own; the 10 M-entry load's rates with it are in BENCHMARKS.md,
+// session 8.)
 const trimInterval = 5 * time.Second
 
 // trimEvery calls trimMalloc every interval until ctx is done, or at once
