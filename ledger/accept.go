@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pakta-id/pakta/ledger/store"
@@ -126,8 +124,7 @@ type rules struct {
 // live heap that the collector marks and doubles (its heap goal is twice
 // the live heap).
 type parsedCache struct {
-	m sync.Map // uint64 → pledge.Statement
-	n atomic.Int64
+	m recentMap[uint64, pledge.Statement]
 }
 
 // maxParsed bounds a parsedCache: a morning assembly of 16,000 employees
@@ -138,8 +135,8 @@ type parsedCache struct {
 const maxParsed = 1 << 14
 
 func (c *parsedCache) statement(index uint64, payload []byte) (pledge.Statement, error) {
-	if st, ok := c.m.Load(index); ok {
-		return st.(pledge.Statement), nil
+	if st, ok := c.m.load(index); ok {
+		return st, nil
 	}
 	st, err := pledge.ParseStatement(payload)
 	if err != nil {
@@ -151,13 +148,7 @@ func (c *parsedCache) statement(index uint64, payload []byte) (pledge.Statement,
 
 // put keeps st, the statement of entry index, parsed from that entry's
 // payload (or verified from its JWS: the same parse).
-func (c *parsedCache) put(index uint64, st pledge.Statement) {
-	if c.n.Add(1) > maxParsed {
-		c.m.Clear()
-		c.n.Store(0)
-	}
-	c.m.Store(index, st)
-}
+func (c *parsedCache) put(index uint64, st pledge.Statement) { c.m.put(index, st, maxParsed) }
 
 // refusal turns a trust rule's error into the log's: ErrForbidden for what
 // the policy does not allow, ErrInvalid for the rest.

@@ -97,8 +97,7 @@ type Log struct {
 	// witnesses asks the policy's witnesses to cosign, in the background;
 	// nil when the policy names none.
 	witnesses *witnesses
-	keys      sync.Map // kid → *pledge.PublicKey, for enrolled keys (immutable)
-	nkeys     atomic.Int64
+	keys      recentMap[string, *pledge.PublicKey] // enrolled keys (immutable), for the resolver
 
 	queue   chan *request
 	closing chan struct{}
@@ -461,13 +460,7 @@ const maxCachedKeys = 2 * maxParsed
 
 // cacheKey remembers an enrolled key for the resolver. The cache is bounded:
 // a province enrolls millions of keys, each used about once.
-func (l *Log) cacheKey(k *pledge.PublicKey) {
-	if l.nkeys.Add(1) > maxCachedKeys {
-		l.keys.Clear()
-		l.nkeys.Store(0)
-	}
-	l.keys.Store(k.KeyID(), k)
-}
+func (l *Log) cacheKey(k *pledge.PublicKey) { l.keys.put(k.KeyID(), k, maxCachedKeys) }
 
 // resolver finds the public key a signature names: a registrar of the
 // policy, or a key enrolled in the log (committed). A key whose enrollment
@@ -479,8 +472,8 @@ func (r resolver) ResolveKey(kid string) (*pledge.PublicKey, error) {
 	if k, err := r.l.cfg.Policy.ResolveKey(kid); err == nil {
 		return k, nil // a registrar's or a policy reader's
 	}
-	if k, ok := r.l.keys.Load(kid); ok {
-		return k.(*pledge.PublicKey), nil
+	if k, ok := r.l.keys.load(kid); ok {
+		return k, nil
 	}
 	b, err := r.l.st.Get(context.Background(), keyKey(kid))
 	if errors.Is(err, store.ErrNotFound) {

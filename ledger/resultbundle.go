@@ -20,12 +20,11 @@ type held struct {
 
 // heldBatch is what a batch leaves its entries' results once it is
 // durable: the checkpoint that covered it and, while it is among the
-// latest (heldBatches, heldEntries), its entries and rows (heldData). cp is set
-// before the callers are answered and never after.
+// latest (heldBatches, heldEntries), its entries and rows (heldData). cp
+// is set before the callers are answered and never after.
 type heldBatch struct {
 	log  *Log
 	cp   *signedTree
-	n    int                      // entries in the batch
 	data atomic.Pointer[heldData] // nil once the batch is no longer recent
 }
 
@@ -62,12 +61,11 @@ const (
 func (l *Log) hold(w *sealedBatch) {
 	hb := w.held
 	hb.cp = w.tree
-	hb.n = len(w.b.Entries)
 	hb.data.Store(&heldData{entries: w.b.Entries, rows: w.b.Tiles})
 	l.drop(l.heldRing[l.heldNext])
 	l.heldRing[l.heldNext] = hb
 	l.heldNext = (l.heldNext + 1) % heldBatches
-	l.heldCount += hb.n
+	l.heldCount += len(w.b.Entries)
 	// heldNext is now the oldest slot; the newest is the one before it.
 	for i := 0; i < heldBatches-1 && l.heldCount > heldEntries; i++ {
 		l.drop(l.heldRing[(l.heldNext+i)%heldBatches])
@@ -76,8 +74,11 @@ func (l *Log) hold(w *sealedBatch) {
 
 // drop ends hb's hold on its entries and rows, if it still has one.
 func (l *Log) drop(hb *heldBatch) {
-	if hb != nil && hb.data.Swap(nil) != nil {
-		l.heldCount -= hb.n
+	if hb == nil {
+		return
+	}
+	if d := hb.data.Swap(nil); d != nil {
+		l.heldCount -= len(d.entries)
 	}
 }
 

@@ -309,7 +309,7 @@ func TestHeldBound(t *testing.T) {
 		}
 		count := 0
 		for _, i := range held() {
-			count += batches[i].n
+			count += len(batches[i].data.Load().entries)
 		}
 		if count != e.log.heldCount {
 			t.Errorf("%s: %d entries held, the log counts %d", c.name, count, e.log.heldCount)

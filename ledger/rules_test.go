@@ -271,7 +271,7 @@ func TestCommittedStatementsCached(t *testing.T) {
 		index uint64
 		jws   []byte
 	}{{"enrollment", ei, enrollment}, {"template", ti, template}} {
-		got, ok := e.log.rules.parsed.m.Load(c.index)
+		got, ok := e.log.rules.parsed.m.load(c.index)
 		if !ok {
 			t.Errorf("%s at %d: not in the parsed statements", c.name, c.index)
 			continue
@@ -288,7 +288,7 @@ func TestCommittedStatementsCached(t *testing.T) {
 			t.Errorf("%s at %d: cached %#v, its payload parses to %#v", c.name, c.index, got, want)
 		}
 	}
-	if _, ok := e.log.rules.parsed.m.Load(pi); ok {
+	if _, ok := e.log.rules.parsed.m.load(pi); ok {
 		t.Errorf("the pledge at %d is in the parsed statements: nothing reads a pledge back by index", pi)
 	}
 }
@@ -302,7 +302,7 @@ func TestParsedCacheBounded(t *testing.T) {
 		c.put(i, st)
 	}
 	n := 0
-	c.m.Range(func(any, any) bool { n++; return true })
+	c.m.m.Range(func(any, any) bool { n++; return true })
 	if n == 0 || n > maxParsed {
 		t.Errorf("%d statements cached after %d puts, want 1 to %d", n, 3*maxParsed+7, maxParsed)
 	}
